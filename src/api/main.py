@@ -1,0 +1,72 @@
+"""The FastAPI application: routers, problem handlers, request ids, metrics."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.openapi.utils import get_openapi
+
+from api import problems
+from api.auth import resolve_secret
+from api.commands import request_id
+from api.container import Services, build_services
+from api.routers import disputes, evidence, lifecycle, negotiation, ops
+from api.settings import Settings
+
+log = logging.getLogger("disputes.api")
+DESCRIPTION = """Event-sourced dispute resolution for a marketplace.
+
+Authenticate with `Authorization: Bearer <JWT>` (HS256; claims `sub`, `role`, `exp`).
+Errors are RFC 9457 `application/problem+json` documents with a stable `code`.
+Every POST accepts `Idempotency-Key`; commands accept `If-Match` and answer with
+`ETag` and `X-Position`; reads accept `X-Min-Position` (read-your-writes).
+"""
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc = services or build_services(settings, resolve_secret(settings))
+        app.state.services = svc
+        svc.start()
+        try:
+            yield
+        finally:
+            svc.close()
+
+    app = FastAPI(title="Disputes API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    problems.install(app)
+    for router in (disputes.router, negotiation.router, evidence.router, lifecycle.router, ops.router):
+        app.include_router(router)
+
+    @app.middleware("http")
+    async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        request.state.request_id = request_id(request.headers.get("x-request-id"))
+        started = time.perf_counter()
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request.state.request_id
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        svc: Services | None = getattr(request.app.state, "services", None)
+        if svc is not None:
+            svc.metrics.requests.labels(request.method, route, str(response.status_code)).inc()
+            svc.metrics.latency.labels(request.method, route).observe(time.perf_counter() - started)
+        return response
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
+                problems.Problem.model_json_schema()
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

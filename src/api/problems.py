@@ -1,0 +1,144 @@
+"""RFC 9457 problem+json: the one place where errors become HTTP statuses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain import errors
+
+log = logging.getLogger("disputes.api")
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://disputes.example/problems/"
+
+STATUS_FOR: dict[type[errors.DomainError], int] = {
+    errors.NotParty: 404,
+    errors.DisputeNotFound: 404,
+    errors.OfferNotFound: 404,
+    errors.RoleNotAllowed: 403,
+    errors.InvalidTransition: 409,
+    errors.DisputeExists: 409,
+    errors.EvidenceWindowClosed: 409,
+    errors.DeadlineNotOpen: 409,
+    errors.DeadlineNotDue: 409,
+    errors.ConcurrentModification: 409,
+    errors.VersionConflict: 412,
+    errors.EvidenceQuotaExceeded: 413,
+    errors.InvalidValue: 422,
+}
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document with a stable machine `code`."""
+
+    type: str = Field(examples=[TYPE_BASE + "invalid_transition"])
+    title: str
+    status: int
+    detail: str
+    code: str = Field(examples=["invalid_transition"])
+    errors: list[dict[str, Any]] | None = None
+
+
+class ApiProblem(Exception):
+    """An error raised by the HTTP layer itself (auth, headers, files...)."""
+
+    def __init__(self, status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail, self.headers = status, code, detail, headers or {}
+
+
+TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    412: "Precondition failed",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+def problem_body(status: int, code: str, detail: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    body = {
+        "type": TYPE_BASE + code,
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    body.update(extra or {})
+    return body
+
+
+def problem_response(
+    status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    return JSONResponse(
+        problem_body(status, code, detail, extra or None),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def status_for(error: errors.DomainError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS_FOR:
+            return STATUS_FOR[cls]
+    return 422
+
+
+def domain_problem(error: errors.DomainError) -> tuple[int, dict[str, Any]]:
+    status = status_for(error)
+    return status, problem_body(status, error.code, error.detail)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(errors.DomainError)
+    async def on_domain_error(_: Request, error: errors.DomainError) -> JSONResponse:
+        status, body = domain_problem(error)
+        return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+    @app.exception_handler(ApiProblem)
+    async def on_api_problem(_: Request, error: ApiProblem) -> JSONResponse:
+        return problem_response(error.status, error.code, error.detail, error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation(_: Request, error: RequestValidationError) -> JSONResponse:
+        details = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+            for e in error.errors()
+        ]
+        return problem_response(422, "validation_error", "the request is not valid", errors=details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        return problem_response(error.status_code, code, str(error.detail), dict(error.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(500, "internal_error", "an unexpected error was logged")
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem responses an endpoint can give."""
+    return {
+        status: {
+            "description": TITLES.get(status, "Error"),
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

@@ -1,0 +1,23 @@
+"""Shared pieces of the routers: OpenAPI response docs and ID parsing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.problems import responses
+
+COMMAND_HEADERS = {
+    "ETag": {"description": 'the dispute\'s version after the command, e.g. "4"', "schema": {"type": "string"}},
+    "X-Position": {"description": "global position of the command's last event", "schema": {"type": "integer"}},
+}
+READ_HEADERS = {"ETag": COMMAND_HEADERS["ETag"]}
+
+
+def command_docs(status: int, *problems: int) -> dict[int | str, dict[str, Any]]:
+    docs = responses(401, 404, 422, *problems)
+    docs[status] = {"headers": COMMAND_HEADERS}
+    return docs
+
+
+IF_MATCH_DOC = 'Optional ETag of the version the command expects, e.g. "3"; 412 when stale'
+IDEMPOTENCY_DOC = "Optional key (<= 255 chars): a repeat with the same body returns the original response"

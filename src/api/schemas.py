@@ -1,0 +1,204 @@
+"""Request and response models of the public contract (shared/spec/api.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Generic, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from domain.values import (
+    Action,
+    Deadline,
+    EvidenceKind,
+    OfferStatus,
+    Outcome,
+    Reason,
+    Remedy,
+    ResolvedHow,
+    ReturnCondition,
+    Role,
+    Status,
+)
+
+Text = Annotated[str, Field(max_length=2000)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=255, strip_whitespace=True)]
+Required = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+PartyRole = Annotated[Role, Field(json_schema_extra={"enum": ["buyer", "seller"]})]
+T = TypeVar("T")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MoneyIn(Strict):
+    amount_minor: int = Field(gt=0, le=10**15, description="integer minor units (cents)")
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
+
+
+class MoneyOut(BaseModel):
+    amount_minor: int
+    currency: str
+
+
+class OpenDisputeIn(Strict):
+    order_id: Name
+    seller_id: Name
+    reason: Reason
+    remedy: Remedy
+    refund: MoneyIn | None = None
+    order_amount: MoneyIn
+    description: Text = ""
+
+
+class OfferIn(Strict):
+    remedy: Remedy
+    refund: MoneyIn | None = None
+    note: Text = ""
+
+
+class DecisionNoteIn(Strict):
+    note: Text = ""
+
+
+class ReasonIn(Strict):
+    reason: Text = ""
+
+
+class MessageIn(Strict):
+    body: Required
+    to: PartyRole | None = Field(default=None, description="agents only: address one party")
+
+
+class ReturnShipmentIn(Strict):
+    carrier: Name
+    tracking_number: Name
+
+
+class ReturnReceiptIn(Strict):
+    condition: ReturnCondition
+    note: Text = ""
+
+
+class EvidenceRequestIn(Strict):
+    party: PartyRole
+    note: Text = ""
+    due_in: timedelta = Field(description="ISO 8601 duration, e.g. P3D or PT30S")
+
+
+class DeadlineExtensionIn(Strict):
+    deadline: Deadline
+    extend_by: timedelta = Field(description="ISO 8601 duration")
+    reason: Required
+
+
+class RulingIn(Strict):
+    outcome: Outcome
+    refund: MoneyIn | None = None
+    seller_at_fault: bool
+    rationale: Required
+
+
+class ActorOut(BaseModel):
+    id: str
+    role: Role
+
+
+class OfferOut(BaseModel):
+    id: str
+    actor: ActorOut
+    remedy: Remedy
+    refund: MoneyOut | None
+    note: str
+    status: OfferStatus
+    proposed_at: datetime
+    decided_at: datetime | None
+
+
+class EvidenceOut(BaseModel):
+    id: str
+    kind: EvidenceKind
+    description: str
+    sha256: str
+    size: int
+    media_type: str
+    submitted_by: ActorOut
+    submitted_at: datetime
+
+
+class MessageOut(BaseModel):
+    id: str
+    actor: ActorOut
+    body: str | None = Field(description="null where the caller may not read bodies (analysts)")
+    visible_to: list[Role]
+    posted_at: datetime
+
+
+class EvidenceRequestOut(BaseModel):
+    id: str
+    party: Role
+    note: str
+    due_at: datetime
+    requested_at: datetime
+
+
+class OutcomeOut(BaseModel):
+    how: ResolvedHow
+    outcome: Outcome
+    refund: MoneyOut | None
+    seller_at_fault: bool | None
+    rationale: str
+    resolved_at: datetime
+
+
+class ReturnShipmentOut(BaseModel):
+    carrier: str
+    tracking_number: str
+    shipped_at: datetime
+
+
+class DisputeOut(BaseModel):
+    id: UUID
+    order_id: str
+    buyer_id: str
+    seller_id: str
+    reason: Reason
+    description: str
+    status: Status
+    party_to_act: Role | None
+    requested_remedy: Remedy
+    requested_refund: MoneyOut | None
+    order_amount: MoneyOut
+    pending_offer: OfferOut | None
+    offers: list[OfferOut]
+    evidence: list[EvidenceOut]
+    messages: list[MessageOut]
+    evidence_requests: list[EvidenceRequestOut]
+    deadlines: dict[Deadline, datetime]
+    outcome: OutcomeOut | None
+    return_shipment: ReturnShipmentOut | None
+    return_condition: ReturnCondition | None
+    escalated: bool
+    version: int
+    allowed_actions: list[Action]
+    opened_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    database: str
+    head_position: int
+    views: dict[str, dict[str, int | None]] = Field(default_factory=dict)

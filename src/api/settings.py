@@ -1,0 +1,134 @@
+"""The one settings object. Every DISPUTES_* variable is read here, and the
+eventsourcing environment (PERSISTENCE_MODULE, SQLITE_*, POSTGRES_*) is
+derived from it, never read from os.environ elsewhere."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.policy import Policy
+
+DEFAULT_DATABASE_URL = "sqlite:///var/disputes.sqlite"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DISPUTES_", extra="ignore")
+
+    env: Literal["dev", "test", "production"] = "dev"
+    database_url: str = DEFAULT_DATABASE_URL
+    postgres_schema: str = ""
+    postgres_pool_size: int = Field(default=5, ge=1)
+    postgres_max_overflow: int = Field(default=10, ge=0)
+    jwt_secret: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    var_dir: Path = Path("var")
+    blob_dir: Path = Path("var/blobs")
+    max_evidence_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_evidence_bytes_per_party: int = Field(default=50 * 1024 * 1024, gt=0)
+    seller_response_window: timedelta = timedelta(days=5)
+    negotiation_window: timedelta = timedelta(days=15)
+    return_shipping_window: timedelta = timedelta(days=10)
+    return_receipt_window: timedelta = timedelta(days=10)
+    evidence_window: timedelta = timedelta(days=7)
+    review_sla: timedelta = timedelta(days=7)
+    penalty_window: timedelta = timedelta(days=90)
+    scheduler_interval: timedelta = timedelta(seconds=1)
+    snapshot_interval: int = Field(default=50, ge=0)
+    cipher_key: str | None = None
+    in_process_workers: bool = True
+    max_ready_lag: int = Field(default=1000, ge=0, description="events a view may trail by and be ready")
+
+    @field_validator(
+        "seller_response_window",
+        "negotiation_window",
+        "return_shipping_window",
+        "return_receipt_window",
+        "evidence_window",
+        "review_sla",
+        "penalty_window",
+        "scheduler_interval",
+    )
+    @classmethod
+    def positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be a positive ISO 8601 duration")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def known_scheme(cls, value: str) -> str:
+        scheme = urlsplit(value).scheme
+        if scheme not in ("memory", "sqlite", "postgresql", "postgres"):
+            raise ValueError("use sqlite:///path, postgresql://user:pass@host:port/db or memory://")
+        return value
+
+    @property
+    def backend(self) -> Literal["memory", "sqlite", "postgres"]:
+        scheme = urlsplit(self.database_url).scheme
+        if scheme == "memory":
+            return "memory"
+        return "sqlite" if scheme == "sqlite" else "postgres"
+
+    @property
+    def sqlite_path(self) -> str:
+        """`sqlite:///relative/path` or `sqlite:////absolute/path`, as SQLAlchemy spells them."""
+        return self.database_url.removeprefix("sqlite:///")
+
+    def policy(self) -> Policy:
+        return Policy(
+            seller_response_window=self.seller_response_window,
+            negotiation_window=self.negotiation_window,
+            return_shipping_window=self.return_shipping_window,
+            return_receipt_window=self.return_receipt_window,
+            evidence_window=self.evidence_window,
+            review_sla=self.review_sla,
+            max_evidence_bytes_per_party=self.max_evidence_bytes_per_party,
+        )
+
+    def postgres_params(self) -> dict[str, str]:
+        url = urlsplit(self.database_url)
+        query = parse_qs(url.query)
+        schema = self.postgres_schema or query.get("schema", [""])[0] or "public"
+        return {
+            "dbname": url.path.lstrip("/") or "postgres",
+            "host": url.hostname or "127.0.0.1",
+            "port": str(url.port or 5432),
+            "user": unquote(url.username or "postgres"),
+            "password": unquote(url.password or ""),
+            "schema": schema,
+        }
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        env = {
+            "TRANSCODER_TOPIC": "store.transcoding:DisputeTranscoder",
+            "SNAPSHOT_INTERVAL": str(self.snapshot_interval),
+            "IS_SNAPSHOTTING_ENABLED": "y" if self.snapshot_interval > 0 else "n",
+        }
+        if self.cipher_key:
+            env.update(CIPHER_TOPIC="eventsourcing.cipher:AESCipher", CIPHER_KEY=self.cipher_key)
+        if self.backend == "memory":
+            env["PERSISTENCE_MODULE"] = "store.memory:Factory"
+        elif self.backend == "sqlite":
+            env.update(PERSISTENCE_MODULE="store.sqlite:Factory", SQLITE_DBNAME=self.sqlite_path)
+        else:
+            pg = self.postgres_params()
+            env.update(
+                PERSISTENCE_MODULE="store.postgres:Factory",
+                POSTGRES_DBNAME=pg["dbname"],
+                POSTGRES_HOST=pg["host"],
+                POSTGRES_PORT=pg["port"],
+                POSTGRES_USER=pg["user"],
+                POSTGRES_PASSWORD=pg["password"],
+                POSTGRES_SCHEMA=pg["schema"],
+                POSTGRES_POOL_SIZE=str(self.postgres_pool_size),
+                POSTGRES_MAX_OVERFLOW=str(self.postgres_max_overflow),
+                POSTGRES_LOCK_TIMEOUT="10",
+            )
+        return env

@@ -1,0 +1,100 @@
+"""Named domain errors. Each has a stable machine `code`; the API maps codes
+to HTTP statuses in one place (api.problems)."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "domain_error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotParty(DomainError):
+    """The caller is a buyer or seller who is not party to this dispute."""
+
+    code = "not_party"
+
+
+class DisputeNotFound(DomainError):
+    code = "dispute_not_found"
+
+
+class RoleNotAllowed(DomainError):
+    """The caller's role may never take this action."""
+
+    code = "role_not_allowed"
+
+
+class InvalidTransition(DomainError):
+    """The action is not possible in the current status, or not the caller's turn."""
+
+    code = "invalid_transition"
+
+
+class OfferNotFound(DomainError):
+    code = "offer_not_found"
+
+
+class OfferNotPending(InvalidTransition):
+    code = "invalid_transition"
+
+
+class DisputeExists(DomainError):
+    code = "dispute_exists"
+
+
+class AlreadyEscalated(InvalidTransition):
+    code = "invalid_transition"
+
+
+class EvidenceWindowClosed(DomainError):
+    code = "evidence_window_closed"
+
+
+class EvidenceQuotaExceeded(DomainError):
+    code = "evidence_quota_exceeded"
+
+
+class DeadlineNotOpen(DomainError):
+    code = "deadline_not_open"
+
+
+class DeadlineNotDue(DomainError):
+    code = "deadline_not_due"
+
+
+class VersionConflict(DomainError):
+    """The caller's expected version is stale (If-Match)."""
+
+    code = "version_conflict"
+
+
+class ConcurrentModification(DomainError):
+    """Another command committed first and retrying did not resolve it."""
+
+    code = "concurrent_modification"
+
+
+class InvalidValue(DomainError):
+    """A command argument breaks a rule (amounts, lengths, currencies...)."""
+
+    code = "invalid_value"
+
+
+class RefundExceedsOrder(InvalidValue):
+    code = "refund_exceeds_order"
+
+
+class CurrencyMismatch(InvalidValue):
+    code = "currency_mismatch"
+
+
+class RefundRequired(InvalidValue):
+    code = "refund_required"
+
+
+class TextTooLong(InvalidValue):
+    code = "text_too_long"

@@ -1,0 +1,131 @@
+"""Who may do what, when: the named checks every command runs first.
+
+`check(dispute, action, actor, at)` raises the named domain error that the
+action would meet; `allowed_actions` is every action for which it raises
+nothing, so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from domain.errors import (
+    AlreadyEscalated,
+    EvidenceWindowClosed,
+    InvalidTransition,
+    NotParty,
+    RoleNotAllowed,
+)
+from domain.values import Action, Actor, Deadline, Role, Status
+
+if TYPE_CHECKING:
+    from domain.dispute import Dispute
+
+ROLES_FOR: dict[Action, frozenset[Role]] = {
+    Action.PROPOSE_OFFER: frozenset({Role.BUYER, Role.SELLER}),
+    Action.ACCEPT_OFFER: frozenset({Role.BUYER, Role.SELLER}),
+    Action.REJECT_OFFER: frozenset({Role.BUYER, Role.SELLER}),
+    Action.SUBMIT_EVIDENCE: frozenset({Role.BUYER, Role.SELLER, Role.AGENT}),
+    Action.POST_MESSAGE: frozenset({Role.BUYER, Role.SELLER, Role.AGENT}),
+    Action.ESCALATE: frozenset({Role.BUYER, Role.SELLER}),
+    Action.WITHDRAW: frozenset({Role.BUYER}),
+    Action.SHIP_RETURN: frozenset({Role.BUYER}),
+    Action.CONFIRM_RETURN_RECEIPT: frozenset({Role.SELLER}),
+    Action.REQUEST_EVIDENCE: frozenset({Role.AGENT}),
+    Action.EXTEND_DEADLINE: frozenset({Role.AGENT}),
+    Action.ISSUE_RULING: frozenset({Role.AGENT}),
+}
+
+NEGOTIABLE = frozenset({Status.AWAITING_SELLER, Status.NEGOTIATING})
+ESCALATABLE = frozenset({Status.NEGOTIATING, Status.AWAITING_RETURN, Status.RETURN_IN_TRANSIT})
+
+STATUS_FOR: dict[Action, frozenset[Status]] = {
+    Action.PROPOSE_OFFER: NEGOTIABLE,
+    Action.ACCEPT_OFFER: NEGOTIABLE,
+    Action.REJECT_OFFER: NEGOTIABLE,
+    Action.ESCALATE: ESCALATABLE,
+    Action.SHIP_RETURN: frozenset({Status.AWAITING_RETURN}),
+    Action.CONFIRM_RETURN_RECEIPT: frozenset({Status.RETURN_IN_TRANSIT}),
+    Action.REQUEST_EVIDENCE: frozenset({Status.UNDER_REVIEW}),
+    Action.ISSUE_RULING: frozenset({Status.UNDER_REVIEW}),
+}
+"""Actions not listed here are possible in every non-terminal status."""
+
+TURN_BOUND = frozenset({Action.PROPOSE_OFFER, Action.ACCEPT_OFFER, Action.REJECT_OFFER})
+
+
+NOT_YOURS = "no dispute with this id is visible to you"
+
+
+def ensure_can_see(dispute: Dispute, actor: Actor) -> None:
+    """Buyers and sellers see only their own disputes (404, not 403)."""
+    if actor.role is Role.BUYER and actor.id != dispute.buyer_id:
+        raise NotParty(NOT_YOURS)
+    if actor.role is Role.SELLER and actor.id != dispute.seller_id:
+        raise NotParty(NOT_YOURS)
+
+
+def ensure_role_may(action: Action, actor: Actor) -> None:
+    if actor.role not in ROLES_FOR[action]:
+        raise RoleNotAllowed(f"a {actor.role.value} may not {action.value.replace('_', ' ')}")
+
+
+def ensure_status_allows(dispute: Dispute, action: Action) -> None:
+    if dispute.status.is_terminal:
+        raise InvalidTransition(f"the dispute is {dispute.status.value}")
+    allowed = STATUS_FOR.get(action)
+    if allowed is not None and dispute.status not in allowed:
+        raise InvalidTransition(f"cannot {action.value.replace('_', ' ')} while {dispute.status.value}")
+
+
+def ensure_turn(dispute: Dispute, action: Action, actor: Actor) -> None:
+    if action in TURN_BOUND and dispute.party_to_act is not actor.role:
+        raise InvalidTransition(f"it is not the {actor.role.value}'s move")
+    if action in (Action.ACCEPT_OFFER, Action.REJECT_OFFER) and dispute.pending_offer_id is None:
+        raise InvalidTransition("no offer is pending")
+
+
+def ensure_not_escalated(dispute: Dispute) -> None:
+    if dispute.escalated:
+        raise AlreadyEscalated("the dispute has already been escalated once")
+
+
+def ensure_evidence_window_open(dispute: Dispute, actor: Actor, at: datetime) -> None:
+    if actor.role is Role.AGENT:
+        return
+    if evidence_window_open(dispute, actor.role, at):
+        return
+    raise EvidenceWindowClosed(
+        "evidence may be submitted within the evidence window after opening, "
+        "or later only while an evidence request addressed to you is open"
+    )
+
+
+def evidence_window_open(dispute: Dispute, role: Role, at: datetime) -> bool:
+    request = Deadline.EVIDENCE_REQUEST_BUYER if role is Role.BUYER else Deadline.EVIDENCE_REQUEST_SELLER
+    return any(name in dispute.deadlines and at < dispute.deadlines[name] for name in (Deadline.EVIDENCE, request))
+
+
+def check(dispute: Dispute, action: Action, actor: Actor, at: datetime) -> None:
+    ensure_can_see(dispute, actor)
+    ensure_role_may(action, actor)
+    ensure_status_allows(dispute, action)
+    ensure_turn(dispute, action, actor)
+    if action is Action.ESCALATE:
+        ensure_not_escalated(dispute)
+    if action is Action.SUBMIT_EVIDENCE:
+        ensure_evidence_window_open(dispute, actor, at)
+    if action is Action.EXTEND_DEADLINE and not dispute.deadlines:
+        raise InvalidTransition("no deadline is open")
+
+
+def allowed_actions(dispute: Dispute, actor: Actor, at: datetime) -> list[Action]:
+    allowed = []
+    for action in Action:
+        try:
+            check(dispute, action, actor, at)
+        except (InvalidTransition, RoleNotAllowed, EvidenceWindowClosed, NotParty):
+            continue
+        allowed.append(action)
+    return allowed

@@ -1,0 +1,139 @@
+"""Postgres event store through psycopg 3, with idempotency records.
+
+Writes keep the library's guarantee that notification ids are committed in
+order (an EXCLUSIVE table lock per write transaction, which readers do not
+wait for), and send the lock, NOTIFY, insert and idempotency row in one
+pipelined round trip.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
+from psycopg.sql import SQL, Identifier
+
+from store.idempotency import (
+    IdempotencyClaim,
+    IdempotencyKeyTaken,
+    IdempotencyRecord,
+    IdempotencyStore,
+    encode_outcome,
+)
+
+
+class PostgresRecorder(PostgresApplicationRecorder, IdempotencyStore):
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.idempotency_table = Identifier(datastore.schema, "idempotency_keys")
+        self.idempotency_pkey = "idempotency_keys_pkey"
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {table} ("
+                "scope text NOT NULL, key text NOT NULL, fingerprint text NOT NULL, "
+                "outcome jsonb NOT NULL, dispute_id uuid, version bigint, position bigint, "
+                "created_at timestamptz NOT NULL DEFAULT now(), "
+                "CONSTRAINT {pkey} PRIMARY KEY (scope, key))"
+            ).format(table=self.idempotency_table, pkey=Identifier(self.idempotency_pkey))
+        )
+        self.insert_claim_statement = SQL(
+            "INSERT INTO {table} (scope, key, fingerprint, outcome, dispute_id, version, position) "
+            "VALUES (%s, %s, %s, %s::jsonb, %s, %s, %s)"
+        ).format(table=self.idempotency_table)
+
+    def insert_events(
+        self,
+        stored_events: Sequence[StoredEvent],
+        *,
+        idempotency: IdempotencyClaim | None = None,
+        **kwargs: Any,
+    ) -> Sequence[int] | None:
+        if not stored_events:
+            return []
+        rows = [
+            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+            for e in stored_events
+        ]
+        with self.datastore.get_connection() as conn:
+            try:
+                return self._insert_rows(conn, rows, stored_events[-1], idempotency)
+            except psycopg.errors.UniqueViolation as e:
+                if idempotency and e.diag.constraint_name == self.idempotency_pkey:
+                    raise IdempotencyKeyTaken(idempotency.key) from None
+                raise
+
+    def _insert_rows(
+        self,
+        conn: psycopg.Connection[Any],
+        rows: list[Any],
+        last: StoredEvent,
+        idempotency: IdempotencyClaim | None,
+    ) -> list[int]:
+        with conn.transaction(), conn.pipeline() as pipeline:
+            with conn.cursor() as curs:
+                self._lock_table(curs)
+                self._notify_channel(curs)
+            with conn.cursor() as curs:
+                curs.execute(self.insert_events_statement, (rows,), prepare=True)
+                pipeline.sync()
+                ids = [row["notification_id"] for row in curs.fetchall()]
+            if idempotency:
+                with conn.cursor() as curs:
+                    params = self._claim_params(idempotency, last.originator_id, last.originator_version, ids[-1])
+                    curs.execute(self.insert_claim_statement, params)
+                    pipeline.sync()
+        return ids
+
+    @staticmethod
+    def _claim_params(
+        claim: IdempotencyClaim, dispute_id: object, version: int | None, position: int | None
+    ) -> tuple[object, ...]:
+        return (
+            claim.scope,
+            claim.key,
+            claim.fingerprint,
+            encode_outcome(claim.outcome),
+            dispute_id,
+            version,
+            position,
+        )
+
+    def select_idempotency(self, scope: str, key: str) -> IdempotencyRecord | None:
+        statement = SQL("SELECT * FROM {table} WHERE scope = %s AND key = %s").format(table=self.idempotency_table)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (scope, key))
+            row = curs.fetchone()
+        if row is None:
+            return None
+        outcome = row["outcome"] if isinstance(row["outcome"], dict) else json.loads(row["outcome"])
+        dispute_id = str(row["dispute_id"]) if row["dispute_id"] else None
+        return IdempotencyRecord(
+            row["scope"], row["key"], row["fingerprint"], outcome, dispute_id, row["version"], row["position"]
+        )
+
+    def insert_idempotency_outcome(self, claim: IdempotencyClaim) -> None:
+        statement = self.insert_claim_statement + SQL(" ON CONFLICT DO NOTHING")
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, self._claim_params(claim, None, None, None))
+
+
+class Factory(PostgresFactory):
+    application_recorder_class = PostgresRecorder
+
+
+def ensure_schema(params: dict[str, str]) -> None:
+    """Create the configured schema (tables are created by the recorders)."""
+    with psycopg.connect(
+        dbname=params["dbname"],
+        host=params["host"],
+        port=params["port"],
+        user=params["user"],
+        password=params["password"],
+        autocommit=True,
+        connect_timeout=5,
+    ) as conn:
+        conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(params["schema"])))
