@@ -8,10 +8,12 @@ from typing import Annotated
 
 import typer
 
+from api import cli_projections
 from api.settings import Settings
 from domain.values import Role
 
 cli = typer.Typer(help="Dispute resolution backend", no_args_is_help=True)
+cli.add_typer(cli_projections.app, name="projections")
 
 
 def _settings() -> Settings:

@@ -3,17 +3,26 @@ runners and scheduler from one Settings object."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from api.metrics import Metrics
 from api.settings import Settings
 from domain.application import DisputeApp
+from projections import base
+from projections.catalog import PROJECTIONS
+from projections.db import Database, PostgresDatabase, SQLiteDatabase
+from projections.runner import Follower, ListenWaiter, SignalWaiter, Waiter
 from store.blobs import BlobStore, LocalBlobStore
 from store.idempotency import IdempotencyStore
 from store.postgres import ensure_schema
+
+log = logging.getLogger("disputes.container")
 
 
 def build_app(settings: Settings) -> DisputeApp:
@@ -24,8 +33,54 @@ def build_app(settings: Settings) -> DisputeApp:
     return DisputeApp(env=settings.eventsourcing_env(), policy=settings.policy())
 
 
+def build_views_db(settings: Settings) -> Database:
+    """Read models live beside the events (same SQLite file, same Postgres schema),
+    so analysts find everything in one place."""
+    if settings.backend == "postgres":
+        params = settings.postgres_params()
+        return PostgresDatabase(params, params["schema"], pool_size=settings.postgres_pool_size)
+    if settings.backend == "sqlite":
+        return SQLiteDatabase(settings.sqlite_path)
+    Path(settings.var_dir).mkdir(parents=True, exist_ok=True)
+    return SQLiteDatabase(str(Path(settings.var_dir) / "views.sqlite"))
+
+
+def ensure_views(db: Database, settings: Settings) -> None:
+    base.ensure_registry(db)
+    for projection in PROJECTIONS.values():
+        base.ensure_projection(db, projection, projection.params_from(settings))
+
+
+def new_waiter(settings: Settings, app: DisputeApp, stop: threading.Event) -> Waiter:
+    if settings.backend == "postgres":
+        channel = getattr(app.recorder, "channel_name", "disputes_events")
+        return ListenWaiter(settings.postgres_params(), channel)
+    waiter = SignalWaiter(stop)
+    app.listeners.append(waiter.notify)
+    return waiter
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass
+class Worker:
+    """A background loop on its own thread, stopped through a shared event."""
+
+    name: str
+    target: Callable[[threading.Event], None]
+    stop: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self.target, args=(self.stop,), name=self.name, daemon=True)
+        self.thread.start()
+
+    def halt(self) -> None:
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join(timeout=10)
 
 
 @dataclass
@@ -33,10 +88,25 @@ class Services:
     settings: Settings
     app: DisputeApp
     blobs: BlobStore
+    views: Database
     jwt_secret: str
     clock: Callable[[], datetime] = utc_now
     metrics: Metrics = field(default_factory=Metrics)
-    background: list[object] = field(default_factory=list)
+    workers: list[Worker] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.metrics.gauge(
+            "disputes_projection_position", "Position each read model has processed",
+            lambda: {(name,): float(v["position"] or 0) for name, v in self._positions().items()}, ("view",),
+        )
+        self.metrics.gauge(
+            "disputes_projection_lag", "Events each read model trails the event store by",
+            lambda: {(name,): float(v["lag"] or 0) for name, v in self._positions().items()}, ("view",),
+        )
+        self.metrics.gauge(
+            "disputes_event_store_head", "Position of the last recorded event",
+            lambda: {(): float(self.app.recorder.max_notification_id() or 0)},
+        )
 
     @property
     def idempotency(self) -> IdempotencyStore:
@@ -44,15 +114,47 @@ class Services:
         assert isinstance(recorder, IdempotencyStore), "the configured recorder keeps idempotency records"
         return recorder
 
+    def _positions(self) -> dict[str, dict[str, int | None]]:
+        return self.view_positions(self.app.recorder.max_notification_id() or 0)
+
     def view_positions(self, head: int) -> dict[str, dict[str, int | None]]:
         """Each read model's tracked position and its lag behind `head`."""
-        return {}
+        positions: dict[str, dict[str, int | None]] = {}
+        for name in PROJECTIONS:
+            generation = base.active(self.views, name)
+            position = generation.position if generation else None
+            positions[name] = {"position": position, "lag": None if position is None else max(head - position, 0)}
+        return positions
+
+    def view_position(self, name: str) -> int | None:
+        generation = base.active(self.views, name)
+        return generation.position if generation else None
 
     def start(self) -> None:
-        """Start in-process workers (projections, scheduler) when configured."""
+        """Start in-process workers (projection followers, scheduler) when configured."""
+        ensure_views(self.views, self.settings)
+        if not self.settings.in_process_workers:
+            return
+        for projection in PROJECTIONS.values():
+            self.workers.append(Worker(f"projection-{projection.name}", self._follow(projection)))
+        for worker in self.workers:
+            worker.start()
+
+    def _follow(self, projection: Any) -> Callable[[threading.Event], None]:
+        def loop(stop: threading.Event) -> None:
+            waiter = new_waiter(self.settings, self.app, stop)
+            try:
+                Follower(self.app, self.views, projection).run_forever(stop, waiter, idle_wait=0.5)
+            finally:
+                waiter.close()
+
+        return loop
 
     def close(self) -> None:
+        for worker in self.workers:
+            worker.halt()
         self.app.close()
+        self.views.close()
 
 
 def build_services(settings: Settings, jwt_secret: str) -> Services:
@@ -60,5 +162,6 @@ def build_services(settings: Settings, jwt_secret: str) -> Services:
         settings=settings,
         app=build_app(settings),
         blobs=LocalBlobStore(settings.blob_dir),
+        views=build_views_db(settings),
         jwt_secret=jwt_secret,
     )

@@ -61,6 +61,7 @@ class DisputeApp(Application[UUID]):
     def __init__(self, env: Mapping[str, str] | None = None, policy: Policy | None = None) -> None:
         super().__init__(env)
         self.policy = policy or Policy()
+        self.listeners: list[Callable[[], None]] = []
         interval = int(self.env.get("SNAPSHOT_INTERVAL") or 0)
         if interval > 0 and self.snapshots is not None:
             self.snapshotting_intervals = {Dispute: interval}  # type: ignore[misc]  # per instance, from settings
@@ -193,6 +194,11 @@ class DisputeApp(Application[UUID]):
 
     def expire_deadline(self, dispute_id: UUID, ctx: Context, deadline: Deadline, **kw: Any) -> CommandResult:
         return self._run(dispute_id, ctx, lambda d: d.expire_deadline(ctx, deadline, self.policy), **kw)
+
+    def _notify(self, recordings: list[Any]) -> None:
+        """After each save: wake in-process followers (projections, scheduler)."""
+        for listener in self.listeners:
+            listener()
 
     # -------------------------------------------------------------- queries
     def dispute(self, dispute_id: UUID, version: int | None = None) -> Dispute:
