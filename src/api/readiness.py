@@ -35,3 +35,8 @@ async def wait_until(reached: Callable[[], int | None], position: int | None, wh
 
 async def wait_for_event_store(services: Services, position: int | None) -> None:
     await wait_until(services.app.recorder.max_notification_id, position, "the event store")
+
+
+async def wait_for_view(services: Services, view: str, position: int | None) -> None:
+    """Wait until read model `view` has processed `position` (X-Min-Position)."""
+    await wait_until(lambda: services.view_position(view), position, f"the {view} read model")
