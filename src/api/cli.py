@@ -53,3 +53,7 @@ def token(
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

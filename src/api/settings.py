@@ -4,6 +4,7 @@ derived from it, never read from os.environ elsewhere."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
@@ -39,6 +40,7 @@ class Settings(BaseSettings):
     evidence_window: timedelta = timedelta(days=7)
     review_sla: timedelta = timedelta(days=7)
     penalty_window: timedelta = timedelta(days=90)
+    penalty_weights: str = Field(default="", description='JSON overrides, e.g. {"opened": 2}')
     scheduler_interval: timedelta = timedelta(seconds=1)
     snapshot_interval: int = Field(default=50, ge=0)
     cipher_key: str | None = None
@@ -59,6 +61,27 @@ class Settings(BaseSettings):
     def positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):
             raise ValueError("must be a positive ISO 8601 duration")
+        return value
+
+    @field_validator("penalty_weights")
+    @classmethod
+    def known_weights(cls, value: str) -> str:
+        if not value:
+            return value
+        weights = json.loads(value)
+        known = {
+            "opened",
+            "response_deadline_missed",
+            "escalated",
+            "ruling_refund_full_at_fault",
+            "ruling_refund_partial_at_fault",
+        }
+        if (
+            not isinstance(weights, dict)
+            or set(weights) - known
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in weights.values())
+        ):
+            raise ValueError(f"penalty weights must be a JSON object of integers with keys among {sorted(known)}")
         return value
 
     @field_validator("database_url")

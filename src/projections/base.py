@@ -192,10 +192,16 @@ def drop_generation(db: Database, projection: type[Projection], number: int) -> 
     with db.transaction() as cur:
         for table in projection.tables:
             cur.run("DROP TABLE IF EXISTS {table}", table=physical(table, number))
-        cur.run("DELETE FROM {tracking} WHERE projection = %s AND generation = %s", [projection.name, number],
-                tracking=TRACKING)
-        cur.run("DELETE FROM {registry} WHERE projection = %s AND generation = %s", [projection.name, number],
-                registry=REGISTRY)
+        cur.run(
+            "DELETE FROM {tracking} WHERE projection = %s AND generation = %s",
+            [projection.name, number],
+            tracking=TRACKING,
+        )
+        cur.run(
+            "DELETE FROM {registry} WHERE projection = %s AND generation = %s",
+            [projection.name, number],
+            registry=REGISTRY,
+        )
 
 
 def ensure_projection(db: Database, projection: type[Projection], params: dict[str, Any] | None = None) -> Generation:
@@ -234,7 +240,10 @@ def apply_batch(
 
 def position(db: Database, name: str, number: int) -> int | None:
     with db.reading() as cur:
-        cur.run("SELECT position FROM {tracking} WHERE projection = %s AND generation = %s", [name, number],
-                tracking=TRACKING)
+        cur.run(
+            "SELECT position FROM {tracking} WHERE projection = %s AND generation = %s",
+            [name, number],
+            tracking=TRACKING,
+        )
         row = cur.one()
     return None if row is None else int(row["position"])

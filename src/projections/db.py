@@ -253,5 +253,12 @@ def as_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def as_required_time(value: Any) -> datetime:
+    parsed = as_time(value)
+    if parsed is None:
+        raise ValueError("a required time column is NULL")
+    return parsed
+
+
 def as_json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value

@@ -109,9 +109,7 @@ class Follower:
         """Process one batch; the number of notifications consumed (0 when caught up)."""
         generation = self.generation()
         start = generation.position
-        notifications = self.app.recorder.select_notifications(
-            start, self.batch_size, inclusive_of_start=False
-        )
+        notifications = self.app.recorder.select_notifications(start, self.batch_size, inclusive_of_start=False)
         if not notifications:
             return 0
         events: list[tuple[Any, int]] = [

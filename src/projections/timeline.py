@@ -131,9 +131,7 @@ class TimelineEntry:
     data: dict[str, Any]
 
 
-def entries(
-    db: Database, dispute_id: UUID, viewer_role: Role, after: int = 0, limit: int = 50
-) -> list[TimelineEntry]:
+def entries(db: Database, dispute_id: UUID, viewer_role: Role, after: int = 0, limit: int = 50) -> list[TimelineEntry]:
     """A dispute's timeline in order; parties do not see the other party's private messages."""
     where, params = "dispute_id = %s AND position > %s", [str(dispute_id), after]
     if viewer_role in (Role.BUYER, Role.SELLER):

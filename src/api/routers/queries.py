@@ -1,0 +1,175 @@
+"""Read-model queries: dispute search, timelines, seller scores, statistics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Query
+from fastapi.concurrency import run_in_threadpool
+
+from api.deps import CallerDep, ServicesDep
+from api.pagination import CursorParam, Limit, decode_cursor, page
+from api.problems import ApiProblem, responses
+from api.query_schemas import DisputeSummaryPage, SellerPage, SellerScoreOut, StatsOut, TimelinePage
+from api.readiness import wait_for_view
+from api.summaries import summary_out
+from domain.access import Read, ensure_may_read, ensure_may_read_seller
+from domain.values import Reason, Role, Status
+from projections import dispute_list, penalties, statistics, timeline
+
+router = APIRouter(tags=["queries"])
+MinPosition = Annotated[int | None, Header(ge=0, description="wait (<= 2 s) until the read model has this position")]
+READ_ERRORS = responses(400, 401, 403, 404, 422, 503)
+
+
+def aware(value: datetime | None, name: str) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ApiProblem(422, "validation_error", f"{name} must include a time zone (RFC 3339)")
+    return value
+
+
+@router.get(
+    "/v1/disputes",
+    response_model=DisputeSummaryPage,
+    responses=READ_ERRORS,
+    tags=["disputes"],
+    summary="Search disputes (each caller sees what it may see)",
+)
+async def list_disputes(
+    svc: ServicesDep,
+    actor: CallerDep,
+    status: Status | None = None,
+    seller_id: Annotated[str | None, Query(max_length=255)] = None,
+    buyer_id: Annotated[str | None, Query(max_length=255)] = None,
+    reason: Reason | None = None,
+    party_to_act: Role | None = None,
+    opened_after: datetime | None = None,
+    opened_before: datetime | None = None,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+    x_min_position: MinPosition = None,
+) -> dict[str, Any]:
+    ensure_may_read(actor, Read.DISPUTE_LIST)
+    await wait_for_view(svc, dispute_list.DisputeList.name, x_min_position)
+    key = decode_cursor(cursor)
+    after = (datetime.fromisoformat(key["opened_at"]), str(key["id"])) if key else None
+    filters = dispute_list.Filters(
+        status=status.value if status else None,
+        seller_id=seller_id,
+        buyer_id=buyer_id,
+        reason=reason.value if reason else None,
+        party_to_act=party_to_act.value if party_to_act else None,
+        opened_after=aware(opened_after, "opened_after"),
+        opened_before=aware(opened_before, "opened_before"),
+    )
+    rows = await run_in_threadpool(dispute_list.search, svc.views, actor, filters, after, limit + 1)
+    items = [summary_out(r) for r in rows]
+    return page(items, limit, lambda s: {"opened_at": s.opened_at.isoformat(), "id": str(s.id)})
+
+
+@router.get(
+    "/v1/disputes/{dispute_id}/timeline",
+    response_model=TimelinePage,
+    responses=READ_ERRORS,
+    tags=["disputes"],
+    summary="A dispute's timeline (human summaries and event data)",
+)
+async def get_timeline(
+    dispute_id: UUID,
+    svc: ServicesDep,
+    actor: CallerDep,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+    x_min_position: MinPosition = None,
+) -> dict[str, Any]:
+    await run_in_threadpool(svc.app.dispute_for, dispute_id, actor)
+    ensure_may_read(actor, Read.TIMELINE)
+    await wait_for_view(svc, timeline.Timeline.name, x_min_position)
+    key = decode_cursor(cursor)
+    after = int(key["position"]) if key else 0
+    rows = await run_in_threadpool(timeline.entries, svc.views, dispute_id, actor.role, after, limit + 1)
+    items = [
+        {
+            "position": e.position,
+            "version": e.version,
+            "type": e.type,
+            "actor": {"id": e.actor_id, "role": e.actor_role},
+            "occurred_at": e.occurred_at,
+            "summary": e.summary,
+            "data": e.data,
+        }
+        for e in rows
+    ]
+    return page(items, limit, lambda e: {"position": e["position"]})
+
+
+@router.get(
+    "/v1/sellers/{seller_id}/score",
+    response_model=SellerScoreOut,
+    responses=READ_ERRORS,
+    tags=["sellers"],
+    summary="A seller's penalty score over the rolling window ending at as_of",
+)
+async def seller_score(
+    seller_id: str,
+    svc: ServicesDep,
+    actor: CallerDep,
+    as_of: datetime | None = None,
+    x_min_position: MinPosition = None,
+) -> SellerScoreOut:
+    ensure_may_read_seller(actor, seller_id)
+    await wait_for_view(svc, penalties.Penalties.name, x_min_position)
+    when = aware(as_of, "as_of") or svc.clock()
+    found = await run_in_threadpool(penalties.score, svc.views, seller_id, when, svc.settings.penalty_window)
+    return SellerScoreOut.model_validate(found, from_attributes=True)
+
+
+@router.get(
+    "/v1/sellers",
+    response_model=SellerPage,
+    responses=READ_ERRORS,
+    tags=["sellers"],
+    summary="Sellers ranked by penalty score",
+)
+async def list_sellers(
+    svc: ServicesDep,
+    actor: CallerDep,
+    order_by: Literal["score"] = "score",
+    as_of: datetime | None = None,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+    x_min_position: MinPosition = None,
+) -> dict[str, Any]:
+    ensure_may_read(actor, Read.SELLER_LIST)
+    await wait_for_view(svc, penalties.Penalties.name, x_min_position)
+    when = aware(as_of, "as_of") or svc.clock()
+    key = decode_cursor(cursor)
+    after = (int(key["score"]), str(key["seller_id"])) if key else None
+    rows = await run_in_threadpool(penalties.ranking, svc.views, when, svc.settings.penalty_window, after, limit + 1)
+    items = [{"seller_id": s, "score": n, "level": penalties.level(n)} for s, n in rows]
+    return page(items, limit, lambda i: {"score": i["score"], "seller_id": i["seller_id"]})
+
+
+@router.get(
+    "/v1/stats/disputes",
+    response_model=StatsOut,
+    responses=READ_ERRORS,
+    tags=["statistics"],
+    summary="Counts, refund totals, median time to resolution and SLA breaches",
+)
+async def dispute_stats(
+    svc: ServicesDep,
+    actor: CallerDep,
+    group_by: Literal["reason", "status", "seller"] = "reason",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    x_min_position: MinPosition = None,
+) -> dict[str, Any]:
+    ensure_may_read(actor, Read.STATISTICS)
+    await wait_for_view(svc, statistics.Statistics.name, x_min_position)
+    groups = await run_in_threadpool(
+        statistics.dispute_statistics, svc.views, group_by, aware(since, "since"), aware(until, "until"), svc.clock()
+    )
+    return {"group_by": group_by, "since": since, "until": until, "groups": groups}
