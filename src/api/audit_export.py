@@ -1,0 +1,79 @@
+"""Encoding the audit log as JSON Lines or CSV, a chunk of rows at a time, so
+an export of any size is written in bounded memory (see projections.audit_log
+for the batched read)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from enum import StrEnum
+from itertools import islice
+from typing import Any
+
+from api.audit_models import audit_document
+from domain.chain import canonical_time
+from projections.audit_log import COLUMNS
+from projections.db import Row
+
+ROWS_PER_CHUNK = 500
+
+
+class ExportFormat(StrEnum):
+    JSONL = "jsonl"
+    CSV = "csv"
+
+
+MEDIA_TYPES = {ExportFormat.JSONL: "application/x-ndjson", ExportFormat.CSV: "text/csv; charset=utf-8"}
+CSV_DOC = "a header row, then one row per event: " + ", ".join(COLUMNS)
+OPENAPI_CONTENT: dict[str, Any] = {
+    "application/x-ndjson": {"schema": {"type": "string", "description": "one audit entry (JSON) per line"}},
+    "text/csv": {"schema": {"type": "string", "description": CSV_DOC}},
+}
+
+
+def compact(document: Any) -> str:
+    """Deterministic JSON (sorted keys), the same from SQLite text and Postgres jsonb."""
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def chunks(rows: Iterable[Row]) -> Iterator[list[Row]]:
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, ROWS_PER_CHUNK)):
+        yield chunk
+
+
+def jsonl(rows: Iterable[Row]) -> Iterator[bytes]:
+    for chunk in chunks(rows):
+        lines = (compact(audit_document(r)) for r in chunk)
+        yield ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def csv_cells(row: Row) -> list[Any]:
+    """Values as recorded (no spreadsheet-formula escaping: an audit export must not alter data)."""
+    return [
+        *(row[c] for c in COLUMNS[:6]),
+        canonical_time(row["occurred_at"]),
+        row["request_id"],
+        row["idempotency_key"],
+        row["chain_hash"],
+        compact(row["payload"]),
+    ]
+
+
+def csv_rows(rows: Iterable[Row]) -> Iterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for chunk in chunks(rows):
+        writer.writerows(csv_cells(r) for r in chunk)
+        yield buffer.getvalue().encode("utf-8")
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue().encode("utf-8")
+
+
+def encode(fmt: ExportFormat, rows: Iterable[Row]) -> Iterator[bytes]:
+    return jsonl(rows) if fmt is ExportFormat.JSONL else csv_rows(rows)

@@ -1,0 +1,151 @@
+"""Auditor reads: raw history, state as of a version or instant, chain
+verification (all from the event store), and the audit log with its export."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import AwareDatetime
+
+from api import audit_export, audit_reads, presenters
+from api.audit_models import AuditPage, HistoryPage, VerifyOut, audit_document, history_entry, verify_out
+from api.deps import CallerDep, ServicesDep
+from api.instants import checked_instant
+from api.pagination import BIGINT, CursorParam, Limit, decode_cursor, page
+from api.problems import ApiProblem, responses
+from api.readiness import wait_for_event_store, wait_for_view
+from api.schemas import DisputeOut
+from domain.access import Read, ensure_may_read
+from projections import audit_log
+from projections.audit_log import AuditFilter
+
+router = APIRouter(tags=["audit"])
+MinPosition = Annotated[int | None, Header(ge=0, description="wait (<= 2 s) until this position is readable")]
+ERRORS = responses(400, 401, 403, 404, 422, 503)
+
+
+def cursor_position(cursor: str | None, name: str) -> int:
+    key = decode_cursor(cursor)
+    value = 0 if key is None else key.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= BIGINT:
+        raise ApiProblem(400, "invalid_cursor", "the cursor is not one this API issued")
+    return value
+
+
+def audit_filter(
+    dispute_id: UUID | None = None,
+    actor_id: Annotated[str | None, Query(max_length=255)] = None,
+    type: Annotated[str | None, Query(max_length=100, description="event type, e.g. OfferProposed")] = None,
+    since: Annotated[AwareDatetime | None, Query(description="occurred at or after (RFC 3339)")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="occurred before (RFC 3339)")] = None,
+) -> AuditFilter:
+    since, until = checked_instant(since, "since"), checked_instant(until, "until")
+    if since and until and since > until:
+        raise ApiProblem(422, "validation_error", "since must not be after until")
+    return AuditFilter(dispute_id, actor_id, type, since, until)
+
+
+Filters = Annotated[AuditFilter, Depends(audit_filter)]
+
+
+@router.get(
+    "/v1/disputes/{dispute_id}/history",
+    response_model=HistoryPage,
+    responses=ERRORS,
+    tags=["disputes"],
+    summary="Every stored event of a dispute, as recorded, with positions and chain hashes",
+)
+async def history(
+    dispute_id: UUID,
+    svc: ServicesDep,
+    actor: CallerDep,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+    x_min_position: MinPosition = None,
+) -> JSONResponse:
+    after = cursor_position(cursor, "version")
+    await wait_for_event_store(svc, x_min_position)
+    events = await run_in_threadpool(audit_reads.history, svc.app, dispute_id, actor, after, limit + 1)
+    return JSONResponse(page([history_entry(e) for e in events], limit, lambda e: {"version": e["version"]}))
+
+
+@router.get(
+    "/v1/disputes/{dispute_id}/state",
+    response_model=DisputeOut,
+    responses=ERRORS,
+    tags=["disputes"],
+    summary="The dispute exactly as it was at a version or an instant, rebuilt from the event store",
+)
+async def state(
+    dispute_id: UUID,
+    svc: ServicesDep,
+    actor: CallerDep,
+    version: Annotated[int | None, Query(ge=1, le=BIGINT, description="the version to rebuild")] = None,
+    at: Annotated[AwareDatetime | None, Query(description="an instant (RFC 3339); its latest version")] = None,
+    x_min_position: MinPosition = None,
+) -> JSONResponse:
+    if (version is None) == (at is None):
+        raise ApiProblem(422, "validation_error", "give exactly one of version or at")
+    at = checked_instant(at, "at")
+    await wait_for_event_store(svc, x_min_position)
+    dispute = await run_in_threadpool(audit_reads.state_as_of, svc.app, dispute_id, actor, version, at)
+    assert dispute.modified_on is not None
+    return JSONResponse(presenters.dispute(dispute, actor, dispute.modified_on).model_dump(mode="json"))
+
+
+@router.get(
+    "/v1/disputes/{dispute_id}/verify",
+    response_model=VerifyOut,
+    responses=ERRORS,
+    tags=["disputes"],
+    summary="Recompute the dispute's hash chain from the stored events (auditors)",
+)
+async def verify(dispute_id: UUID, svc: ServicesDep, actor: CallerDep, x_min_position: MinPosition = None) -> Any:
+    await wait_for_event_store(svc, x_min_position)
+    return verify_out(await run_in_threadpool(audit_reads.verify, svc.app, dispute_id, actor))
+
+
+@router.get("/v1/audit", response_model=AuditPage, responses=ERRORS, summary="The audit log across disputes")
+async def audit(
+    svc: ServicesDep,
+    actor: CallerDep,
+    filters: Filters,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+    x_min_position: MinPosition = None,
+) -> JSONResponse:
+    ensure_may_read(actor, Read.AUDIT_LOG)
+    after = cursor_position(cursor, "position")
+    await wait_for_view(svc, audit_log.AuditLog.name, x_min_position)
+    rows = await run_in_threadpool(audit_log.entries, svc.views, filters, after, limit + 1)
+    return JSONResponse(page([audit_document(r) for r in rows], limit, lambda e: {"position": e["position"]}))
+
+
+@router.get(
+    "/v1/audit/export",
+    response_class=StreamingResponse,
+    responses={
+        **ERRORS,
+        200: {"description": "the filtered audit log, streamed", "content": audit_export.OPENAPI_CONTENT},
+    },
+    summary="Export the audit log as JSON Lines or CSV, streamed in bounded memory",
+)
+async def export(
+    svc: ServicesDep,
+    actor: CallerDep,
+    filters: Filters,
+    fmt: Annotated[audit_export.ExportFormat, Query(alias="format", description="jsonl or csv")],
+    x_min_position: MinPosition = None,
+) -> StreamingResponse:
+    ensure_may_read(actor, Read.AUDIT_LOG)
+    await wait_for_view(svc, audit_log.AuditLog.name, x_min_position)
+    body = audit_export.encode(fmt, audit_log.all_entries(svc.views, filters))
+    return StreamingResponse(
+        body,
+        media_type=audit_export.MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="audit-log.{fmt.value}"'},
+    )
