@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from eventsourcing.persistence import StoredEvent
 
 
 @dataclass(frozen=True)
@@ -47,3 +50,30 @@ class IdempotencyStore(ABC):
 
 def encode_outcome(outcome: dict[str, Any]) -> str:
     return json.dumps(outcome, sort_keys=True, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class ClaimAt:
+    """A claim and the event it guards, for saves that carry several commands."""
+
+    claim: IdempotencyClaim
+    dispute_id: Any
+    version: int
+
+
+Claims = IdempotencyClaim | Sequence[ClaimAt] | None
+
+
+def resolve_claims(
+    stored_events: Sequence[StoredEvent], ids: Sequence[int], claims: Claims
+) -> list[tuple[IdempotencyClaim, str, int, int]]:
+    """(claim, dispute id, version, position) for each claim of a save.
+
+    A single claim guards the save's last event; a list names each event."""
+    if not claims or not ids:
+        return []
+    if isinstance(claims, IdempotencyClaim):
+        last = stored_events[-1]
+        return [(claims, str(last.originator_id), last.originator_version, ids[-1])]
+    position = {(str(e.originator_id), e.originator_version): i for e, i in zip(stored_events, ids, strict=True)}
+    return [(c.claim, str(c.dispute_id), c.version, position[(str(c.dispute_id), c.version)]) for c in claims]

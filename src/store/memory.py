@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, StoredEvent
+from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 
 from store.idempotency import (
+    Claims,
     IdempotencyClaim,
     IdempotencyKeyTaken,
     IdempotencyRecord,
     IdempotencyStore,
+    resolve_claims,
 )
 
 
@@ -25,16 +28,17 @@ class MemoryRecorder(POPOApplicationRecorder, IdempotencyStore):
         self,
         stored_events: Sequence[StoredEvent],
         *,
-        idempotency: IdempotencyClaim | None = None,
+        idempotency: Claims = None,
         **kwargs: Any,
     ) -> Sequence[int] | None:
         with self._database_lock:
-            if idempotency and (idempotency.scope, idempotency.key) in self._idempotency:
-                raise IdempotencyKeyTaken(idempotency.key)
+            keys = [(c.scope, c.key) for c, *_ in resolve_claims(stored_events, [0] * len(stored_events), idempotency)]
+            taken = [k for k in keys if k in self._idempotency]
+            if taken or len(set(keys)) < len(keys):
+                raise IdempotencyKeyTaken((taken or keys)[0][1])
             ids = super()._insert_events(stored_events, **kwargs)
-            if idempotency and ids:
-                last = stored_events[-1]
-                self._store(idempotency, str(last.originator_id), last.originator_version, ids[-1])
+            for claim, dispute_id, version, position in resolve_claims(stored_events, ids or [], idempotency):
+                self._store(claim, dispute_id, version, position)
             return ids
 
     def _store(
@@ -52,6 +56,33 @@ class MemoryRecorder(POPOApplicationRecorder, IdempotencyStore):
         with self._database_lock:
             if (claim.scope, claim.key) not in self._idempotency:
                 self._store(claim, None, None, None)
+
+
+    def select_events_with_positions(
+        self, originator_id: UUID, *, gt: int = 0, limit: int | None = None
+    ) -> list[Notification]:
+        """Events after version `gt` in version order, each with its notification id (audit history)."""
+        with self._database_lock:
+            index = self._stored_events_index[str(originator_id)]
+            found = []
+            for version in sorted(v for v in index if v > gt)[:limit]:
+                s = self._stored_events[index[version]]
+                found.append(
+                    Notification(
+                        id=index[version] + 1,
+                        originator_id=s.originator_id,
+                        originator_version=s.originator_version,
+                        topic=s.topic,
+                        state=s.state,
+                    )
+                )
+            return found
+
+    def select_originator_ids(self, *, after: UUID | None = None, limit: int = 1000) -> list[UUID]:
+        """Distinct originator ids in ascending order (verify --all)."""
+        with self._database_lock:
+            ids = sorted(UUID(k) for k, v in self._stored_events_index.items() if v)
+        return [i for i in ids if after is None or i > after][:limit]
 
 
 class Factory(POPOFactory):

@@ -11,18 +11,21 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
 from psycopg.sql import SQL, Identifier
 
 from store.idempotency import (
+    Claims,
     IdempotencyClaim,
     IdempotencyKeyTaken,
     IdempotencyRecord,
     IdempotencyStore,
     encode_outcome,
+    resolve_claims,
 )
 
 
@@ -49,7 +52,7 @@ class PostgresRecorder(PostgresApplicationRecorder, IdempotencyStore):
         self,
         stored_events: Sequence[StoredEvent],
         *,
-        idempotency: IdempotencyClaim | None = None,
+        idempotency: Claims = None,
         **kwargs: Any,
     ) -> Sequence[int] | None:
         if not stored_events:
@@ -60,18 +63,18 @@ class PostgresRecorder(PostgresApplicationRecorder, IdempotencyStore):
         ]
         with self.datastore.get_connection() as conn:
             try:
-                return self._insert_rows(conn, rows, stored_events[-1], idempotency)
+                return self._insert_rows(conn, rows, stored_events, idempotency)
             except psycopg.errors.UniqueViolation as e:
                 if idempotency and e.diag.constraint_name == self.idempotency_pkey:
-                    raise IdempotencyKeyTaken(idempotency.key) from None
+                    raise IdempotencyKeyTaken(str(e.diag.message_detail or "")) from None
                 raise
 
     def _insert_rows(
         self,
         conn: psycopg.Connection[Any],
         rows: list[Any],
-        last: StoredEvent,
-        idempotency: IdempotencyClaim | None,
+        stored_events: Sequence[StoredEvent],
+        idempotency: Claims,
     ) -> list[int]:
         with conn.transaction(), conn.pipeline() as pipeline:
             with conn.cursor() as curs:
@@ -81,10 +84,10 @@ class PostgresRecorder(PostgresApplicationRecorder, IdempotencyStore):
                 curs.execute(self.insert_events_statement, (rows,), prepare=True)
                 pipeline.sync()
                 ids = [row["notification_id"] for row in curs.fetchall()]
-            if idempotency:
+            claims = resolve_claims(stored_events, ids, idempotency)
+            if claims:
                 with conn.cursor() as curs:
-                    params = self._claim_params(idempotency, last.originator_id, last.originator_version, ids[-1])
-                    curs.execute(self.insert_claim_statement, params)
+                    curs.executemany(self.insert_claim_statement, [self._claim_params(*c) for c in claims])
                     pipeline.sync()
         return ids
 
@@ -119,6 +122,37 @@ class PostgresRecorder(PostgresApplicationRecorder, IdempotencyStore):
         statement = self.insert_claim_statement + SQL(" ON CONFLICT DO NOTHING")
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(statement, self._claim_params(claim, None, None, None))
+
+    def select_events_with_positions(
+        self, originator_id: UUID, *, gt: int = 0, limit: int | None = None
+    ) -> list[Notification]:
+        """Events after version `gt` in version order, each with its notification id."""
+        statement = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM {table} "
+            "WHERE originator_id = %s AND originator_version > %s ORDER BY originator_version LIMIT %s"
+        ).format(table=Identifier(self.datastore.schema, self.events_table_name))
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (originator_id, gt, limit))
+            return [
+                Notification(
+                    id=row["notification_id"],
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
+
+    def select_originator_ids(self, *, after: UUID | None = None, limit: int = 1000) -> list[UUID]:
+        """Distinct originator ids in ascending order (verify --all), read from the primary key."""
+        where = SQL("WHERE originator_id > %s ") if after is not None else SQL("")
+        statement = SQL("SELECT DISTINCT originator_id FROM {table} {where}ORDER BY originator_id LIMIT %s").format(
+            table=Identifier(self.datastore.schema, self.events_table_name), where=where
+        )
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (after, limit) if after is not None else (limit,))
+            return [row["originator_id"] for row in curs.fetchall()]
 
 
 class Factory(PostgresFactory):

@@ -6,16 +6,19 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteFactory
 
 from store.idempotency import (
+    Claims,
     IdempotencyClaim,
     IdempotencyKeyTaken,
     IdempotencyRecord,
     IdempotencyStore,
     encode_outcome,
+    resolve_claims,
 )
 
 IDEMPOTENCY_TABLE = "idempotency_keys"
@@ -37,16 +40,15 @@ class SQLiteRecorder(SQLiteApplicationRecorder, IdempotencyStore):
         c: SQLiteCursor,
         stored_events: Sequence[StoredEvent],
         *,
-        idempotency: IdempotencyClaim | None = None,
+        idempotency: Claims = None,
         **kwargs: Any,
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
-        if idempotency and ids:
-            last = stored_events[-1]
+        for claim, dispute_id, version, position in resolve_claims(stored_events, ids or [], idempotency):
             try:
-                self._insert_claim(c, idempotency, str(last.originator_id), last.originator_version, ids[-1])
+                self._insert_claim(c, claim, dispute_id, version, position)
             except sqlite3.IntegrityError:
-                raise IdempotencyKeyTaken(idempotency.key) from None
+                raise IdempotencyKeyTaken(claim.key) from None
         return ids
 
     @staticmethod
@@ -89,6 +91,37 @@ class SQLiteRecorder(SQLiteApplicationRecorder, IdempotencyStore):
     def insert_idempotency_outcome(self, claim: IdempotencyClaim) -> None:
         with self.datastore.transaction(commit=True) as c:
             self._insert_claim(c, claim, None, None, None, or_ignore=True)
+
+    def select_events_with_positions(
+        self, originator_id: UUID, *, gt: int = 0, limit: int | None = None
+    ) -> list[Notification]:
+        """Events after version `gt` in version order, each with its notification id (the rowid)."""
+        statement = (
+            f"SELECT rowid, * FROM {self.events_table_name} "  # noqa: S608 - the recorder's own table name
+            "WHERE originator_id = ? AND originator_version > ? ORDER BY originator_version LIMIT ?"
+        )
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, (originator_id.hex, gt, -1 if limit is None else limit))
+            return [
+                Notification(
+                    id=row["rowid"],
+                    originator_id=self.convert_originator_id(row["originator_id"]),
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in c.fetchall()
+            ]
+
+    def select_originator_ids(self, *, after: UUID | None = None, limit: int = 1000) -> list[UUID]:
+        """Distinct originator ids in ascending order (verify --all), read from the primary key."""
+        statement = (
+            f"SELECT DISTINCT originator_id FROM {self.events_table_name} "  # noqa: S608 - own table name
+            "WHERE originator_id > ? ORDER BY originator_id LIMIT ?"
+        )
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, (after.hex if after else "", limit))
+            return [UUID(row["originator_id"]) for row in c.fetchall()]
 
 
 class Factory(SQLiteFactory):
