@@ -41,8 +41,8 @@ def actor_from_header(authorization: str | None, secret: str) -> Actor:
     except jwt.InvalidTokenError as e:
         raise unauthorized(f"the token is not valid: {e}") from None
     sub, role = claims.get("sub"), claims.get("role")
-    if not isinstance(sub, str) or not sub or len(sub) > 255:
-        raise unauthorized("the token's sub claim must be a non-empty string")
+    if not isinstance(sub, str) or not sub or len(sub) > 255 or not sub.isprintable():
+        raise unauthorized("the token's sub claim must be 1 to 255 printable characters")
     if role not in {r.value for r in API_ROLES}:
         raise unauthorized("the token's role claim is not one of buyer, seller, agent, auditor, analyst")
     return Actor(sub, Role(role))

@@ -6,12 +6,20 @@ from that record by rendering the dispute at the recorded version, so it
 returns the original status and body and appends nothing; a repeat with a
 different request is 422 `idempotency_mismatch`. Refusals (4xx domain errors)
 are recorded too, except transient ones (412, concurrent modification).
+Requests racing under one key execute once: whichever commits first is
+recorded, and every other is answered from that record.
+
+`Settings.fault_injection = "crash_after_commit"` (dev and test only) ends
+the process right after a command commits, before it answers, so the crash
+tests can prove a retry is answered from the record.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -24,13 +32,14 @@ from fastapi.responses import JSONResponse
 
 from api import presenters
 from api.container import Services
-from api.problems import PROBLEM_JSON, ApiProblem, domain_problem
+from api.problems import PROBLEM_JSON, ApiProblem, domain_problem, problem_body
 from domain.application import CommandResult
 from domain.dispute import Dispute
 from domain.errors import ConcurrentModification, DomainError, VersionConflict
 from domain.values import Actor, Context
 from store.idempotency import IdempotencyClaim, IdempotencyKeyTaken, IdempotencyRecord
 
+log = logging.getLogger("disputes.api")
 Kind = Literal["dispute", "offer", "evidence", "message", "evidence_request"]
 MAX_KEY = 255
 ETAG = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
@@ -67,8 +76,8 @@ def parse_if_match(value: str | None) -> int | None:
 def idempotency_key(value: str | None) -> str | None:
     if value is None:
         return None
-    if not value or len(value) > MAX_KEY:
-        raise ApiProblem(422, "invalid_idempotency_key", f"Idempotency-Key must be 1 to {MAX_KEY} characters")
+    if not value or len(value) > MAX_KEY or not value.isprintable():
+        raise ApiProblem(422, "invalid_idempotency_key", f"Idempotency-Key must be 1 to {MAX_KEY} printable characters")
     return value
 
 
@@ -108,6 +117,7 @@ def execute(
     key = call.ctx.idempotency_key
     if key is None:
         result = run({})
+        after_commit(call)
         return render(call.services, kind, status, result.dispute_id, result.version, result.position, call)
     previous = call.services.idempotency.select_idempotency(call.actor.id, key)
     if previous is not None:
@@ -120,12 +130,31 @@ def execute(
         assert taken is not None, "a taken key has a record"
         return replay(call, taken)
     except DomainError as error:
-        if not isinstance(error, (VersionConflict, ConcurrentModification)):
-            code, body = domain_problem(error)
-            refusal = IdempotencyClaim(call.actor.id, key, call.fingerprint, {"status": code, "problem": body})
-            call.services.idempotency.insert_idempotency_outcome(refusal)
-        raise
+        return refuse(call, key, error)
+    after_commit(call)
     return render(call.services, kind, status, result.dispute_id, result.version, result.position, call)
+
+
+def refuse(call: Call, key: str, error: DomainError) -> JSONResponse:
+    """Record a lasting refusal, then answer with what the key records: a request
+    racing under the same key may have committed first (and then this one lost
+    the race with DisputeExists or a stale version, not with the key)."""
+    if not isinstance(error, (VersionConflict, ConcurrentModification)):
+        code, body = domain_problem(error)
+        refusal = IdempotencyClaim(call.actor.id, key, call.fingerprint, {"status": code, "problem": body})
+        call.services.idempotency.insert_idempotency_outcome(refusal)
+    recorded = call.services.idempotency.select_idempotency(call.actor.id, key)
+    if recorded is None:
+        raise error
+    return replay(call, recorded)
+
+
+def after_commit(call: Call) -> None:
+    """The crash tests' fault: die after the commit, before the response is written."""
+    if call.services.settings.fault_injection == "crash_after_commit":
+        log.critical("fault injection: exiting after request %s committed", call.ctx.request_id)
+        logging.shutdown()
+        os._exit(137)
 
 
 def replay(call: Call, record: IdempotencyRecord) -> JSONResponse:
@@ -133,7 +162,10 @@ def replay(call: Call, record: IdempotencyRecord) -> JSONResponse:
         raise ApiProblem(422, "idempotency_mismatch", "this Idempotency-Key was used with a different request")
     outcome = record.outcome
     if "problem" in outcome:
-        return JSONResponse(outcome["problem"], status_code=int(outcome["status"]), media_type=PROBLEM_JSON)
+        # Re-rendered, not returned as stored: stores may reorder a JSON document's keys.
+        problem = outcome["problem"]
+        body = problem_body(int(outcome["status"]), problem["code"], problem["detail"])
+        return JSONResponse(body, status_code=int(outcome["status"]), media_type=PROBLEM_JSON)
     assert record.dispute_id is not None and record.version is not None and record.position is not None
     return render(
         call.services,

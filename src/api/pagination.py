@@ -9,14 +9,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Query
 
+from api.instants import in_range
 from api.problems import ApiProblem
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+BIGINT = 2**63 - 1  # what a position, version or score column holds
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size (default 50, at most 200)")]
 CursorParam = Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page")]
@@ -34,10 +37,39 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
         padded = cursor + "=" * (-len(cursor) % 4)
         key = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise ApiProblem(400, "invalid_cursor", "the cursor is not one this API issued") from None
+        raise invalid_cursor() from None
     if not isinstance(key, dict):
-        raise ApiProblem(400, "invalid_cursor", "the cursor is not one this API issued")
+        raise invalid_cursor()
     return key
+
+
+def invalid_cursor() -> ApiProblem:
+    return ApiProblem(400, "invalid_cursor", "the cursor is not one this API issued")
+
+
+# A cursor comes back from the client: each field is checked before it reaches a query.
+def cursor_int(key: dict[str, Any], name: str, minimum: int = -BIGINT) -> int:
+    value = key.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= BIGINT:
+        raise invalid_cursor()
+    return value
+
+
+def cursor_str(key: dict[str, Any], name: str) -> str:
+    value = key.get(name)
+    if not isinstance(value, str) or not 0 < len(value) <= 255 or "\x00" in value:
+        raise invalid_cursor()
+    return value
+
+
+def cursor_time(key: dict[str, Any], name: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(cursor_str(key, name))
+    except ValueError:
+        raise invalid_cursor() from None
+    if not in_range(value):
+        raise invalid_cursor()
+    return value
 
 
 def page(items: list[Any], limit: int, key_of: Any) -> dict[str, Any]:

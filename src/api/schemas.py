@@ -22,9 +22,11 @@ from domain.values import (
     Status,
 )
 
-Text = Annotated[str, Field(max_length=2000)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=255, strip_whitespace=True)]
-Required = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+# Postgres text and jsonb cannot hold NUL: refused here, it can never stall a read model.
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[str, Field(max_length=2000, pattern=NO_NUL)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=255, strip_whitespace=True, pattern=NO_NUL)]
+Required = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=NO_NUL)]
 PartyRole = Annotated[Role, Field(json_schema_extra={"enum": ["buyer", "seller"]})]
 T = TypeVar("T")
 

@@ -14,7 +14,9 @@ READ_HEADERS = {"ETag": COMMAND_HEADERS["ETag"]}
 
 
 def command_docs(status: int, *problems: int) -> dict[int | str, dict[str, Any]]:
-    docs = responses(401, 404, 422, *problems)
+    """The success response's headers, and the problems every command can give
+    (400 is a malformed If-Match) plus `problems`."""
+    docs = responses(400, 401, 404, 422, *problems)
     docs[status] = {"headers": COMMAND_HEADERS}
     return docs
 

@@ -85,7 +85,10 @@ async def submit_evidence(
     idempotency_key: Annotated[str | None, Header(description=IDEMPOTENCY_DOC)] = None,
 ) -> JSONResponse:
     def may_submit() -> None:
-        """Refuse before reading a large body when the upload could never be recorded."""
+        """Refuse before reading a large body when the upload could never be recorded,
+        unless it repeats a recorded request (answered from its record, as it was)."""
+        if idempotency_key and svc.idempotency.select_idempotency(actor.id, idempotency_key) is not None:
+            return
         rules.check(svc.app.dispute_for(dispute_id, actor), Action.SUBMIT_EVIDENCE, actor, svc.clock())
 
     await run_in_threadpool(may_submit)

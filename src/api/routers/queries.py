@@ -6,14 +6,16 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import CallerDep, ServicesDep
-from api.pagination import CursorParam, Limit, decode_cursor, page
-from api.problems import ApiProblem, responses
+from api.instants import checked_instant
+from api.pagination import CursorParam, Limit, cursor_int, cursor_str, cursor_time, decode_cursor, page
+from api.problems import responses
 from api.query_schemas import DisputeSummaryPage, SellerPage, SellerScoreOut, StatsOut, TimelinePage
 from api.readiness import wait_for_view
+from api.schemas import NO_NUL
 from api.summaries import summary_out
 from domain.access import Read, ensure_may_read, ensure_may_read_seller
 from domain.values import Reason, Role, Status
@@ -22,12 +24,6 @@ from projections import dispute_list, penalties, statistics, timeline
 router = APIRouter(tags=["queries"])
 MinPosition = Annotated[int | None, Header(ge=0, description="wait (<= 2 s) until the read model has this position")]
 READ_ERRORS = responses(400, 401, 403, 404, 422, 503)
-
-
-def aware(value: datetime | None, name: str) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise ApiProblem(422, "validation_error", f"{name} must include a time zone (RFC 3339)")
-    return value
 
 
 @router.get(
@@ -41,8 +37,8 @@ async def list_disputes(
     svc: ServicesDep,
     actor: CallerDep,
     status: Status | None = None,
-    seller_id: Annotated[str | None, Query(max_length=255)] = None,
-    buyer_id: Annotated[str | None, Query(max_length=255)] = None,
+    seller_id: Annotated[str | None, Query(max_length=255, pattern=NO_NUL)] = None,
+    buyer_id: Annotated[str | None, Query(max_length=255, pattern=NO_NUL)] = None,
     reason: Reason | None = None,
     party_to_act: Role | None = None,
     opened_after: datetime | None = None,
@@ -54,15 +50,15 @@ async def list_disputes(
     ensure_may_read(actor, Read.DISPUTE_LIST)
     await wait_for_view(svc, dispute_list.DisputeList.name, x_min_position)
     key = decode_cursor(cursor)
-    after = (datetime.fromisoformat(key["opened_at"]), str(key["id"])) if key else None
+    after = (cursor_time(key, "opened_at"), cursor_str(key, "id")) if key is not None else None
     filters = dispute_list.Filters(
         status=status.value if status else None,
         seller_id=seller_id,
         buyer_id=buyer_id,
         reason=reason.value if reason else None,
         party_to_act=party_to_act.value if party_to_act else None,
-        opened_after=aware(opened_after, "opened_after"),
-        opened_before=aware(opened_before, "opened_before"),
+        opened_after=checked_instant(opened_after, "opened_after"),
+        opened_before=checked_instant(opened_before, "opened_before"),
     )
     rows = await run_in_threadpool(dispute_list.search, svc.views, actor, filters, after, limit + 1)
     items = [summary_out(r) for r in rows]
@@ -88,7 +84,7 @@ async def get_timeline(
     ensure_may_read(actor, Read.TIMELINE)
     await wait_for_view(svc, timeline.Timeline.name, x_min_position)
     key = decode_cursor(cursor)
-    after = int(key["position"]) if key else 0
+    after = cursor_int(key, "position", minimum=0) if key is not None else 0
     rows = await run_in_threadpool(timeline.entries, svc.views, dispute_id, actor.role, after, limit + 1)
     items = [
         {
@@ -113,7 +109,7 @@ async def get_timeline(
     summary="A seller's penalty score over the rolling window ending at as_of",
 )
 async def seller_score(
-    seller_id: str,
+    seller_id: Annotated[str, Path(max_length=255, pattern=NO_NUL)],
     svc: ServicesDep,
     actor: CallerDep,
     as_of: datetime | None = None,
@@ -121,7 +117,7 @@ async def seller_score(
 ) -> SellerScoreOut:
     ensure_may_read_seller(actor, seller_id)
     await wait_for_view(svc, penalties.Penalties.name, x_min_position)
-    when = aware(as_of, "as_of") or svc.clock()
+    when = checked_instant(as_of, "as_of") or svc.clock()
     found = await run_in_threadpool(penalties.score, svc.views, seller_id, when, svc.settings.penalty_window)
     return SellerScoreOut.model_validate(found, from_attributes=True)
 
@@ -144,9 +140,9 @@ async def list_sellers(
 ) -> dict[str, Any]:
     ensure_may_read(actor, Read.SELLER_LIST)
     await wait_for_view(svc, penalties.Penalties.name, x_min_position)
-    when = aware(as_of, "as_of") or svc.clock()
+    when = checked_instant(as_of, "as_of") or svc.clock()
     key = decode_cursor(cursor)
-    after = (int(key["score"]), str(key["seller_id"])) if key else None
+    after = (cursor_int(key, "score"), cursor_str(key, "seller_id")) if key is not None else None
     rows = await run_in_threadpool(penalties.ranking, svc.views, when, svc.settings.penalty_window, after, limit + 1)
     items = [{"seller_id": s, "score": n, "level": penalties.level(n)} for s, n in rows]
     return page(items, limit, lambda i: {"score": i["score"], "seller_id": i["seller_id"]})
@@ -170,6 +166,11 @@ async def dispute_stats(
     ensure_may_read(actor, Read.STATISTICS)
     await wait_for_view(svc, statistics.Statistics.name, x_min_position)
     groups = await run_in_threadpool(
-        statistics.dispute_statistics, svc.views, group_by, aware(since, "since"), aware(until, "until"), svc.clock()
+        statistics.dispute_statistics,
+        svc.views,
+        group_by,
+        checked_instant(since, "since"),
+        checked_instant(until, "until"),
+        svc.clock(),
     )
     return {"group_by": group_by, "since": since, "until": until, "groups": groups}
