@@ -94,9 +94,9 @@ class Scenario:
         return self
 
 
-def scenario_in(app: DisputeApp, status: Status) -> Scenario:
+def scenario_in(app: DisputeApp, status: Status, clock: Clock | None = None) -> Scenario:
     """A fresh dispute brought into `status` by the shortest legal path."""
-    s = Scenario(app)
+    s = Scenario(app, clock or Clock())
     if status is Status.AWAITING_SELLER:
         return s.open()
     if status is Status.NEGOTIATING:

@@ -8,12 +8,14 @@ from typing import Annotated
 
 import typer
 
-from api import cli_projections
+from api import cli_audit, cli_projections, cli_scheduler
 from api.settings import Settings
 from domain.values import Role
 
 cli = typer.Typer(help="Dispute resolution backend", no_args_is_help=True)
 cli.add_typer(cli_projections.app, name="projections")
+cli.add_typer(cli_scheduler.app, name="scheduler")
+cli.add_typer(cli_audit.app, name="audit")
 
 
 def _settings() -> Settings:

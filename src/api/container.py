@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from api.metrics import Metrics
+from api.scheduler import build_scheduler
 from api.settings import Settings
 from domain.application import DisputeApp
 from projections import base
@@ -19,6 +20,7 @@ from projections.catalog import PROJECTIONS
 from projections.db import Database, PostgresDatabase, SQLiteDatabase
 from projections.runner import Follower, ListenWaiter, SignalWaiter, Waiter
 from store.blobs import BlobStore, LocalBlobStore
+from store.group_commit import GroupCommitter
 from store.idempotency import IdempotencyStore
 from store.postgres import ensure_schema
 
@@ -96,15 +98,20 @@ class Services:
 
     def __post_init__(self) -> None:
         self.metrics.gauge(
-            "disputes_projection_position", "Position each read model has processed",
-            lambda: {(name,): float(v["position"] or 0) for name, v in self._positions().items()}, ("view",),
+            "disputes_projection_position",
+            "Position each read model has processed",
+            lambda: {(name,): float(v["position"] or 0) for name, v in self._positions().items()},
+            ("view",),
         )
         self.metrics.gauge(
-            "disputes_projection_lag", "Events each read model trails the event store by",
-            lambda: {(name,): float(v["lag"] or 0) for name, v in self._positions().items()}, ("view",),
+            "disputes_projection_lag",
+            "Events each read model trails the event store by",
+            lambda: {(name,): float(v["lag"] or 0) for name, v in self._positions().items()},
+            ("view",),
         )
         self.metrics.gauge(
-            "disputes_event_store_head", "Position of the last recorded event",
+            "disputes_event_store_head",
+            "Position of the last recorded event",
             lambda: {(): float(self.app.recorder.max_notification_id() or 0)},
         )
 
@@ -137,6 +144,9 @@ class Services:
             return
         for projection in PROJECTIONS.values():
             self.workers.append(Worker(f"projection-{projection.name}", self._follow(projection)))
+        scheduler = build_scheduler(self.app, self.views, self.clock, self.metrics)
+        interval = self.settings.scheduler_interval.total_seconds()
+        self.workers.append(Worker("scheduler", lambda stop: scheduler.run_forever(stop, interval)))
         for worker in self.workers:
             worker.start()
 
@@ -152,15 +162,24 @@ class Services:
 
     def close(self) -> None:
         for worker in self.workers:
+            worker.stop.set()
+        for wake in self.app.listeners:  # idle in-process followers wait on this signal
+            wake()
+        for worker in self.workers:
             worker.halt()
+        if isinstance(self.app.committer, GroupCommitter):
+            self.app.committer.close()
         self.app.close()
         self.views.close()
 
 
 def build_services(settings: Settings, jwt_secret: str) -> Services:
+    app = build_app(settings)
+    if settings.group_commit:
+        app.committer = GroupCommitter(app)
     return Services(
         settings=settings,
-        app=build_app(settings),
+        app=app,
         blobs=LocalBlobStore(settings.blob_dir),
         views=build_views_db(settings),
         jwt_secret=jwt_secret,

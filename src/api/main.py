@@ -15,7 +15,7 @@ from api import problems
 from api.auth import resolve_secret
 from api.commands import request_id
 from api.container import Services, build_services
-from api.routers import disputes, evidence, lifecycle, negotiation, ops
+from api.routers import audit, disputes, evidence, lifecycle, negotiation, ops, queries
 from api.settings import Settings
 
 log = logging.getLogger("disputes.api")
@@ -43,8 +43,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app = FastAPI(title="Disputes API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     problems.install(app)
-    for router in (disputes.router, negotiation.router, evidence.router, lifecycle.router, ops.router):
+    for router in (queries.router, disputes.router, negotiation.router, evidence.router, lifecycle.router, ops.router):
         app.include_router(router)
+    app.include_router(audit.router)
 
     @app.middleware("http")
     async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -4,13 +4,15 @@ derived from it, never read from os.environ elsewhere."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.policy import Policy
@@ -19,7 +21,7 @@ DEFAULT_DATABASE_URL = "sqlite:///var/disputes.sqlite"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DISPUTES_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="DISPUTES_", extra="ignore", hide_input_in_errors=True)
 
     env: Literal["dev", "test", "production"] = "dev"
     database_url: str = DEFAULT_DATABASE_URL
@@ -45,7 +47,17 @@ class Settings(BaseSettings):
     snapshot_interval: int = Field(default=50, ge=0)
     cipher_key: str | None = None
     in_process_workers: bool = True
+    group_commit: bool = Field(default=True, description="concurrent commands share write transactions")
     max_ready_lag: int = Field(default=1000, ge=0, description="events a view may trail by and be ready")
+    fault_injection: Literal["", "crash_after_commit"] = Field(
+        default="", description="dev/test only: crash_after_commit exits after a command commits, before it answers"
+    )
+
+    @model_validator(mode="after")
+    def faults_only_in_dev_and_test(self) -> Settings:
+        if self.fault_injection and self.env not in ("dev", "test"):
+            raise ValueError("DISPUTES_FAULT_INJECTION is refused outside dev and test")
+        return self
 
     @field_validator(
         "seller_response_window",
@@ -82,6 +94,20 @@ class Settings(BaseSettings):
             or not all(isinstance(v, int) and not isinstance(v, bool) for v in weights.values())
         ):
             raise ValueError(f"penalty weights must be a JSON object of integers with keys among {sorted(known)}")
+        return value
+
+    @field_validator("cipher_key")
+    @classmethod
+    def aes_key(cls, value: str | None) -> str | None:
+        """Empty means no encryption; otherwise a base64 AES key of 16, 24 or 32 bytes."""
+        if not value:
+            return None
+        try:
+            size = len(base64.b64decode(value, validate=True))
+        except binascii.Error:
+            raise ValueError("must be base64 (make one with AESCipher.create_key(32))") from None
+        if size not in (16, 24, 32):
+            raise ValueError(f"must decode to a 16, 24 or 32 byte AES key, not {size} bytes")
         return value
 
     @field_validator("database_url")

@@ -14,13 +14,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import RecordConflictError
 
-from domain.dispute import Dispute, dispute_id_for
+from domain.dispute import Dispute
 from domain.errors import (
     ConcurrentModification,
     DisputeExists,
@@ -47,6 +47,12 @@ T = TypeVar("T")
 MAX_ATTEMPTS = 8
 
 
+class Committer(Protocol):
+    """Saves a decided dispute, possibly together with other commands (group commit)."""
+
+    def save(self, dispute: Dispute, save_kwargs: Mapping[str, Any]) -> list[Any]: ...
+
+
 @dataclass(frozen=True)
 class CommandResult:
     dispute_id: UUID
@@ -62,6 +68,7 @@ class DisputeApp(Application[UUID]):
         super().__init__(env)
         self.policy = policy or Policy()
         self.listeners: list[Callable[[], None]] = []
+        self.committer: Committer | None = None
         interval = int(self.env.get("SNAPSHOT_INTERVAL") or 0)
         if interval > 0 and self.snapshots is not None:
             self.snapshotting_intervals = {Dispute: interval}  # type: ignore[misc]  # per instance, from settings
@@ -80,9 +87,8 @@ class DisputeApp(Application[UUID]):
         description: str,
         save_kwargs: Mapping[str, Any] | None = None,
     ) -> CommandResult:
-        dispute_id = dispute_id_for(order_id)
-        if dispute_id in self.repository:
-            raise DisputeExists(f"order {order_id} already has a dispute")
+        # Decide first: a caller who may never open a dispute is refused (403)
+        # without learning whether this order already has one.
         dispute = Dispute.open(
             ctx,
             order_id=order_id,
@@ -94,8 +100,10 @@ class DisputeApp(Application[UUID]):
             description=description,
             policy=self.policy,
         )
+        if dispute.id in self.repository:
+            raise DisputeExists(f"order {order_id} already has a dispute")
         try:
-            recordings = self.save(dispute, **(save_kwargs or {}))
+            recordings = self._save(dispute, save_kwargs or {})
         except RecordConflictError:
             raise DisputeExists(f"order {order_id} already has a dispute") from None
         return CommandResult(dispute.id, dispute.version, recordings[-1].notification.id)
@@ -221,6 +229,11 @@ class DisputeApp(Application[UUID]):
         return dispute
 
     # -------------------------------------------------------------- running
+    def _save(self, dispute: Dispute, save_kwargs: Mapping[str, Any]) -> list[Any]:
+        if self.committer is not None:
+            return self.committer.save(dispute, save_kwargs)
+        return self.save(dispute, **save_kwargs)
+
     def _run(
         self,
         dispute_id: UUID,
@@ -236,7 +249,7 @@ class DisputeApp(Application[UUID]):
                 raise VersionConflict(f"the dispute is at version {dispute.version}, not {expected_version}")
             created = decide(dispute)
             try:
-                recordings = self.save(dispute, **(save_kwargs or {}))
+                recordings = self._save(dispute, save_kwargs or {})
             except RecordConflictError:
                 if expected_version is not None:
                     raise VersionConflict("another command changed the dispute first") from None

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from projections.audit_log import AuditLog
 from projections.base import Projection
+from projections.deadlines import Deadlines
+from projections.dispute_list import DisputeList
+from projections.penalties import Penalties
+from projections.statistics import Statistics
 from projections.timeline import Timeline
 
 PROJECTIONS: dict[str, type[Projection]] = {
     Timeline.name: Timeline,
+    AuditLog.name: AuditLog,
+    DisputeList.name: DisputeList,
+    Penalties.name: Penalties,
+    Statistics.name: Statistics,
+    Deadlines.name: Deadlines,
 }
