@@ -83,8 +83,10 @@ def wait_for(read: Any, predicate: Any, timeout: float = 15.0) -> Any:
 
 
 def actors(client: TestClient) -> tuple[Caller, Caller, Caller]:
-    return Caller(client, Role.BUYER, "buyer-1"), Caller(client, Role.SELLER, "seller-1"), Caller(
-        client, Role.AGENT, "agent-1"
+    return (
+        Caller(client, Role.BUYER, "buyer-1"),
+        Caller(client, Role.SELLER, "seller-1"),
+        Caller(client, Role.AGENT, "agent-1"),
     )
 
 
@@ -102,9 +104,7 @@ def test_not_received_with_a_silent_seller_is_resolved_for_the_buyer_by_deadline
     assert final["allowed_actions"] == []
     history_types = [e["type"] for e in agent.get(f"{path}/timeline", **{"X-Min-Position": "3"}).json()["items"]]
     assert history_types == ["DisputeOpened", "SellerResponseDeadlineMissed", "DisputeResolved"]
-    score = wait_for(
-        lambda: seller.get("/v1/sellers/seller-1/score").json(), lambda s: s["score"] == 6
-    )
+    score = wait_for(lambda: seller.get("/v1/sellers/seller-1/score").json(), lambda s: s["score"] == 6)
     assert score["breakdown"] == {
         "opened": {"count": 1, "points": 1},
         "response_deadline_missed": {"count": 1, "points": 5},
@@ -177,9 +177,7 @@ def test_return_and_refund_with_shipment_and_receipt(client: TestClient) -> None
         "rationale": "all good",
         "resolved_at": final["outcome"]["resolved_at"],
     }
-    listed = wait_for(
-        lambda: buyer.get("/v1/disputes?status=resolved").json()["items"], lambda items: len(items) == 1
-    )
+    listed = wait_for(lambda: buyer.get("/v1/disputes?status=resolved").json()["items"], lambda items: len(items) == 1)
     assert [d["id"] for d in listed] == [dispute["id"]]
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from api.container import build_app, build_views_db, ensure_views, new_waiter
+from api.container import connect, new_waiter
 from api.settings import Settings
 from projections import base
 from projections.catalog import PROJECTIONS
@@ -35,8 +35,7 @@ def run(
     """Follow the event store and keep the read models up to date (until SIGTERM/SIGINT)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
-    events, views = build_app(settings), build_views_db(settings)
-    ensure_views(views, settings)
+    events, views = connect(settings)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -63,8 +62,7 @@ def rebuild(
     """Build NAME into new tables from position 0, switch readers over atomically, drop the old tables."""
     projection = PROJECTIONS[_names([name])[0]]
     settings = Settings()
-    events, views = build_app(settings), build_views_db(settings)
-    ensure_views(views, settings)
+    events, views = connect(settings)
     previous = base.active(views, projection.name)
     number = base.create_generation(views, projection, projection.params_from(settings), activate=False)
     typer.echo(f"{name}: building generation {number} with {projection.params_from(settings)}")
@@ -85,9 +83,7 @@ def rebuild(
 @app.command()
 def status() -> None:
     """Each view's active generation, position, the store's head and the lag."""
-    settings = Settings()
-    events, views = build_app(settings), build_views_db(settings)
-    ensure_views(views, settings)
+    events, views = connect(Settings())
     head = events.recorder.max_notification_id() or 0
     typer.echo(f"{'view':<12} {'generation':>10} {'status':>9} {'position':>10} {'head':>10} {'lag':>8}")
     for projection_name in PROJECTIONS:

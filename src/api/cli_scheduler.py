@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import logging
-import random
 import signal
 import threading
-import time
 from typing import Annotated
 
-import psycopg
 import typer
-from eventsourcing.persistence import IntegrityError
 from prometheus_client import start_http_server
 
-from api.container import build_app, build_views_db, ensure_views, utc_now
+from api.container import connect, utc_now
 from api.metrics import Metrics
 from api.scheduler import build_scheduler
 from api.settings import Settings
-from domain.application import DisputeApp
 from projections import deadlines
-from projections.db import Database
 from projections.runner import Follower
 
 app = typer.Typer(help="The deadline scheduler: expire due deadlines as the system actor", no_args_is_help=True)
@@ -39,7 +33,7 @@ def run(
     Several may run against one database: each expiry still happens once."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
-    events, views = _connect(settings)
+    events, views = connect(settings)
     metrics = Metrics()
     scheduler = build_scheduler(
         events, views, utc_now, metrics, name=name, batch_size=batch_size, concurrency=concurrency
@@ -58,45 +52,10 @@ def run(
     log.info("%s: stopped", scheduler.name)
 
 
-STARTUP_RACES = (psycopg.IntegrityError, IntegrityError)
-STARTUP_ATTEMPTS = 5
-
-
-def _connect(settings: Settings) -> tuple[DisputeApp, Database]:
-    """The event store and the read models, their tables created if missing.
-
-    Schedulers started together on a fresh database race to create the same
-    tables (CREATE ... IF NOT EXISTS is not atomic in Postgres); creating them
-    is idempotent, so the loser waits a moment and tries again."""
-    for attempt in range(1, STARTUP_ATTEMPTS + 1):
-        try:
-            return _open(settings)
-        except STARTUP_RACES as race:
-            if attempt == STARTUP_ATTEMPTS:
-                raise
-            log.warning("creating tables raced another process (%s); trying again", race)
-            time.sleep(random.uniform(0.1, 0.5))  # noqa: S311 - jitter, not crypto
-    raise AssertionError("unreachable: the last attempt returns or raises")
-
-
-def _open(settings: Settings) -> tuple[DisputeApp, Database]:
-    events = build_app(settings)
-    views = build_views_db(settings)
-    try:
-        ensure_views(views, settings)
-    except BaseException:
-        events.close()
-        views.close()
-        raise
-    return events, views
-
-
 @app.command()
 def upcoming(limit: Annotated[int, typer.Option(min=1)] = 20) -> None:
     """The next open deadlines to fall due (after bringing the read model up to date)."""
-    settings = Settings()
-    events, views = build_app(settings), build_views_db(settings)
-    ensure_views(views, settings)
+    events, views = connect(Settings())
     Follower(events, views, deadlines.Deadlines).catch_up()
     now = utc_now()
     typer.echo(f"{'due_at':<32} {'overdue_s':>10} {'deadline':<24} {'version':>7} dispute_id")

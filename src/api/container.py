@@ -4,12 +4,17 @@ runners and scheduler from one Settings object."""
 from __future__ import annotations
 
 import logging
+import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import psycopg
+from eventsourcing.persistence import IntegrityError
 
 from api.metrics import Metrics
 from api.scheduler import build_scheduler
@@ -51,6 +56,39 @@ def ensure_views(db: Database, settings: Settings) -> None:
     base.ensure_registry(db)
     for projection in PROJECTIONS.values():
         base.ensure_projection(db, projection, projection.params_from(settings))
+
+
+STARTUP_RACES = (psycopg.IntegrityError, IntegrityError)
+STARTUP_ATTEMPTS = 5
+
+
+def connect(settings: Settings) -> tuple[DisputeApp, Database]:
+    """The event store and the read models, their tables created if missing.
+
+    Processes started together on a fresh Postgres database race to create
+    the same tables and types (CREATE ... IF NOT EXISTS is not atomic there);
+    creating them is idempotent, so the loser waits a moment and tries again."""
+    for attempt in range(1, STARTUP_ATTEMPTS + 1):
+        try:
+            return _open(settings)
+        except STARTUP_RACES as race:
+            if attempt == STARTUP_ATTEMPTS:
+                raise
+            log.warning("creating tables raced another process (%s); trying again", race)
+            time.sleep(random.uniform(0.1, 0.5))  # noqa: S311 - jitter, not crypto
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _open(settings: Settings) -> tuple[DisputeApp, Database]:
+    events = build_app(settings)
+    views = build_views_db(settings)
+    try:
+        ensure_views(views, settings)
+    except BaseException:
+        events.close()
+        views.close()
+        raise
+    return events, views
 
 
 def new_waiter(settings: Settings, app: DisputeApp, stop: threading.Event) -> Waiter:
@@ -139,7 +177,6 @@ class Services:
 
     def start(self) -> None:
         """Start in-process workers (projection followers, scheduler) when configured."""
-        ensure_views(self.views, self.settings)
         if not self.settings.in_process_workers:
             return
         for projection in PROJECTIONS.values():
@@ -174,13 +211,13 @@ class Services:
 
 
 def build_services(settings: Settings, jwt_secret: str) -> Services:
-    app = build_app(settings)
+    app, views = connect(settings)
     if settings.group_commit:
         app.committer = GroupCommitter(app)
     return Services(
         settings=settings,
         app=app,
         blobs=LocalBlobStore(settings.blob_dir),
-        views=build_views_db(settings),
+        views=views,
         jwt_secret=jwt_secret,
     )

@@ -34,6 +34,12 @@ class InvalidTransition(DomainError):
     code = "invalid_transition"
 
 
+class DeadlinePassed(InvalidTransition):
+    """The window for this action has closed (its expiry may not be recorded yet)."""
+
+    code = "deadline_passed"
+
+
 class OfferNotFound(DomainError):
     code = "offer_not_found"
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from domain.errors import (
     AlreadyEscalated,
+    DeadlinePassed,
     EvidenceWindowClosed,
     InvalidTransition,
     NotParty,
@@ -54,6 +55,17 @@ STATUS_FOR: dict[Action, frozenset[Status]] = {
 
 TURN_BOUND = frozenset({Action.PROPOSE_OFFER, Action.ACCEPT_OFFER, Action.REJECT_OFFER})
 
+NEGOTIATION_WINDOWS = (Deadline.SELLER_RESPONSE, Deadline.NEGOTIATION)
+WINDOW_FOR: dict[Action, tuple[Deadline, ...]] = {
+    Action.PROPOSE_OFFER: NEGOTIATION_WINDOWS,
+    Action.ACCEPT_OFFER: NEGOTIATION_WINDOWS,
+    Action.REJECT_OFFER: NEGOTIATION_WINDOWS,
+    Action.SHIP_RETURN: (Deadline.RETURN_SHIPPING,),
+    Action.CONFIRM_RETURN_RECEIPT: (Deadline.RETURN_RECEIPT,),
+}
+"""Actions a deadline closes: once it is due, acting is refused even before the
+scheduler records the expiry, so a late answer never beats a missed deadline."""
+
 
 NOT_YOURS = "no dispute with this id is visible to you"
 
@@ -86,6 +98,13 @@ def ensure_turn(dispute: Dispute, action: Action, actor: Actor) -> None:
         raise InvalidTransition("no offer is pending")
 
 
+def ensure_window_open(dispute: Dispute, action: Action, at: datetime) -> None:
+    for name in WINDOW_FOR.get(action, ()):
+        due = dispute.deadlines.get(name)
+        if due is not None and at >= due:
+            raise DeadlinePassed(f"the {name.value.replace('_', ' ')} deadline passed at {due.isoformat()}")
+
+
 def ensure_not_escalated(dispute: Dispute) -> None:
     if dispute.escalated:
         raise AlreadyEscalated("the dispute has already been escalated once")
@@ -112,6 +131,7 @@ def check(dispute: Dispute, action: Action, actor: Actor, at: datetime) -> None:
     ensure_role_may(action, actor)
     ensure_status_allows(dispute, action)
     ensure_turn(dispute, action, actor)
+    ensure_window_open(dispute, action, at)
     if action is Action.ESCALATE:
         ensure_not_escalated(dispute)
     if action is Action.SUBMIT_EVIDENCE:

@@ -57,7 +57,6 @@ class MemoryRecorder(POPOApplicationRecorder, IdempotencyStore):
             if (claim.scope, claim.key) not in self._idempotency:
                 self._store(claim, None, None, None)
 
-
     def select_events_with_positions(
         self, originator_id: UUID, *, gt: int = 0, limit: int | None = None
     ) -> list[Notification]:
