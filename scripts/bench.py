@@ -116,6 +116,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--commands", type=int, default=3000)
+    parser.add_argument("--projection-events", type=int, default=4000, help="events each projection run processes")
     args = parser.parse_args()
     schema = f"bench_{secrets.token_hex(4)}"
     n = args.commands
@@ -154,7 +155,7 @@ def main() -> None:
         print(f"  group commit: {committer.commands} commands in {committer.batches} transactions")
         committer.close()
         ours.committer = None
-        head = ours.recorder.max_notification_id() or 0
+        head = min(ours.recorder.max_notification_id() or 0, args.projection_events)
         work = head * len(PROJECTIONS)
         print(f"projections: {len(PROJECTIONS)} views x {head} events = {work} event applications:")
         timed(

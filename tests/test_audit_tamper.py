@@ -153,3 +153,18 @@ def test_replaying_a_dispute_with_a_missing_event_stops_there(store: Store) -> N
     assert result.exit_code == 1
     assert "cannot replay past version 1" in result.stderr
     assert run_cli(store.settings, "replay", str(store.untouched)).exit_code == 0
+
+
+def test_reading_a_dispute_whose_history_was_cut_is_a_logged_integrity_error(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    delete_event(store.settings, store.tampered, 13)  # after the version-12 snapshot: the tail has a gap
+    with client(store.settings) as c:
+        for path in (f"/v1/disputes/{store.tampered}", f"/v1/disputes/{store.tampered}/state?version=14"):
+            response = c.get(path, headers=headers(store.settings, Role.AGENT, "agent-1"))
+            assert response.status_code == 500, response.text
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.json()["code"] == "integrity_error"
+        assert c.get(f"/v1/disputes/{store.untouched}", headers=headers(store.settings)).status_code == 200
+    assert any("cannot be replayed" in r.getMessage() for r in caplog.records)
+    assert store.verify(store.tampered)["first_invalid_version"] == 13

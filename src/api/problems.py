@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from eventsourcing.domain import OriginatorVersionError
+from eventsourcing.persistence import MapperDeserialisationError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -126,6 +128,14 @@ def install(app: FastAPI) -> None:
     async def on_http(_: Request, error: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
         return problem_response(error.status_code, code, str(error.detail), dict(error.headers or {}))
+
+    @app.exception_handler(OriginatorVersionError)
+    @app.exception_handler(MapperDeserialisationError)
+    async def on_unreadable_history(request: Request, error: Exception) -> JSONResponse:
+        log.error("stored history cannot be replayed on %s %s: %r", request.method, request.url.path, error)
+        return problem_response(
+            500, "integrity_error", "the stored history of this dispute cannot be replayed; an auditor can run verify"
+        )
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
