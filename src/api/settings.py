@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     penalty_weights: str = Field(default="", description='JSON overrides, e.g. {"opened": 2}')
     scheduler_interval: timedelta = timedelta(seconds=1)
     snapshot_interval: int = Field(default=50, ge=0)
+    aggregate_cache_size: int = Field(default=10000, ge=0, description="disputes kept in memory (0: off)")
     cipher_key: str | None = None
     in_process_workers: bool = True
     group_commit: bool = Field(default=True, description="concurrent commands share write transactions")
@@ -160,6 +161,10 @@ class Settings(BaseSettings):
             "SNAPSHOT_INTERVAL": str(self.snapshot_interval),
             "IS_SNAPSHOTTING_ENABLED": "y" if self.snapshot_interval > 0 else "n",
         }
+        if self.aggregate_cache_size > 0:
+            # Cached disputes are fast-forwarded from the store on every read, so a
+            # write by another process is never missed; the cache only saves replays.
+            env.update(AGGREGATE_CACHE_MAXSIZE=str(self.aggregate_cache_size), AGGREGATE_CACHE_FASTFORWARD="y")
         if self.cipher_key:
             env.update(CIPHER_TOPIC="eventsourcing.cipher:AESCipher", CIPHER_KEY=self.cipher_key)
         if self.backend == "memory":

@@ -64,16 +64,20 @@ class ClaimAt:
 Claims = IdempotencyClaim | Sequence[ClaimAt] | None
 
 
-def resolve_claims(
-    stored_events: Sequence[StoredEvent], ids: Sequence[int], claims: Claims
-) -> list[tuple[IdempotencyClaim, str, int, int]]:
-    """(claim, dispute id, version, position) for each claim of a save.
-
-    A single claim guards the save's last event; a list names each event."""
-    if not claims or not ids:
+def claim_targets(stored_events: Sequence[StoredEvent], claims: Claims) -> list[tuple[IdempotencyClaim, str, int]]:
+    """(claim, dispute id, version) for each claim of a save: a single claim
+    guards the save's last event; a list names each event."""
+    if not claims or not stored_events:
         return []
     if isinstance(claims, IdempotencyClaim):
         last = stored_events[-1]
-        return [(claims, str(last.originator_id), last.originator_version, ids[-1])]
-    position = {(str(e.originator_id), e.originator_version): i for e, i in zip(stored_events, ids, strict=True)}
-    return [(c.claim, str(c.dispute_id), c.version, position[(str(c.dispute_id), c.version)]) for c in claims]
+        return [(claims, str(last.originator_id), last.originator_version)]
+    return [(c.claim, str(c.dispute_id), c.version) for c in claims]
+
+
+def resolve_claims(
+    stored_events: Sequence[StoredEvent], ids: Sequence[int], claims: Claims
+) -> list[tuple[IdempotencyClaim, str, int, int]]:
+    """(claim, dispute id, version, position) for each claim of a save."""
+    position = {(str(e.originator_id), e.originator_version): i for e, i in zip(stored_events, ids, strict=False)}
+    return [(c, d, v, position[(d, v)]) for c, d, v in claim_targets(stored_events, claims) if ids]

@@ -24,8 +24,8 @@ from store.idempotency import (
     IdempotencyKeyTaken,
     IdempotencyRecord,
     IdempotencyStore,
+    claim_targets,
     encode_outcome,
-    resolve_claims,
 )
 
 
@@ -47,6 +47,13 @@ class PostgresRecorder(PostgresApplicationRecorder, IdempotencyStore):
             "INSERT INTO {table} (scope, key, fingerprint, outcome, dispute_id, version, position) "
             "VALUES (%s, %s, %s, %s::jsonb, %s, %s, %s)"
         ).format(table=self.idempotency_table)
+        # In a write, the claim's position is read back from the row just inserted,
+        # so the whole transaction goes to the server in one round trip.
+        self.insert_claim_with_event_statement = SQL(
+            "INSERT INTO {table} (scope, key, fingerprint, outcome, dispute_id, version, position) "
+            "SELECT %s, %s, %s, %s::jsonb, originator_id, originator_version, notification_id "
+            "FROM {events} WHERE originator_id = %s AND originator_version = %s"
+        ).format(table=self.idempotency_table, events=Identifier(datastore.schema, events_table_name))
 
     def insert_events(
         self,
@@ -76,20 +83,21 @@ class PostgresRecorder(PostgresApplicationRecorder, IdempotencyStore):
         stored_events: Sequence[StoredEvent],
         idempotency: Claims,
     ) -> list[int]:
-        with conn.transaction(), conn.pipeline() as pipeline:
-            with conn.cursor() as curs:
-                self._lock_table(curs)
-                self._notify_channel(curs)
-            with conn.cursor() as curs:
-                curs.execute(self.insert_events_statement, (rows,), prepare=True)
-                pipeline.sync()
-                ids = [row["notification_id"] for row in curs.fetchall()]
-            claims = resolve_claims(stored_events, ids, idempotency)
-            if claims:
+        """Lock, NOTIFY, insert, claims and COMMIT, pipelined: one round trip."""
+        claims = [
+            (c.scope, c.key, c.fingerprint, encode_outcome(c.outcome), dispute_id, version)
+            for c, dispute_id, version in claim_targets(stored_events, idempotency)
+        ]
+        with conn.cursor() as inserted:
+            with conn.pipeline(), conn.transaction():
                 with conn.cursor() as curs:
-                    curs.executemany(self.insert_claim_statement, [self._claim_params(*c) for c in claims])
-                    pipeline.sync()
-        return ids
+                    self._lock_table(curs)
+                    self._notify_channel(curs)
+                inserted.execute(self.insert_events_statement, (rows,), prepare=True)
+                if claims:
+                    with conn.cursor() as curs:
+                        curs.executemany(self.insert_claim_with_event_statement, claims)
+            return [row["notification_id"] for row in inserted.fetchall()]
 
     @staticmethod
     def _claim_params(
