@@ -41,6 +41,8 @@ def test_loading_uses_the_latest_snapshot_and_reads_only_the_tail(
     app: DisputeApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     s = _many_messages(app, 8)
+    if app.repository.cache is not None:  # load from the store, as a new process would
+        app.repository.cache.get(s.id, evict=True)
     reads: list[Any] = []
     original = app.events.recorder.select_events
 
