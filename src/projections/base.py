@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 from eventsourcing.utils import get_topic
 
-from projections.db import Cursor, Database, as_json
+from projections.db import Cursor, Database, as_json, check_name
 
 REGISTRY = "projection_generations"
 TRACKING = "projection_tracking"
@@ -80,6 +80,14 @@ class Projection(ABC):
 
     def run(self, template: str, params: Sequence[Any] = ()) -> None:
         self.cursor.run(template, params, **{t: self.table(t) for t in self.tables})
+
+    def update_dispute(self, table: str, dispute_id: Any, **columns: Any) -> None:
+        """Set `columns` on one dispute's row of `table` (keyed by dispute_id)."""
+        assignments = ", ".join(f"{check_name(name)} = %s" for name in columns)
+        self.run(
+            f"UPDATE {{{table}}} SET {assignments} WHERE dispute_id = %s",  # noqa: S608 - checked identifiers
+            [*columns.values(), str(dispute_id)],
+        )
 
 
 def physical(logical: str, generation: int) -> str:

@@ -39,11 +39,7 @@ class DisputeList(Projection):
         ]
 
     def set(self, event: ev.DisputeEvent, **columns: Any) -> None:
-        assignments = ", ".join(f"{name} = %s" for name in columns)
-        self.run(
-            f"UPDATE {{dispute_summaries}} SET {assignments} WHERE dispute_id = %s",  # noqa: S608 - column names are ours
-            [*columns.values(), str(event.originator_id)],
-        )
+        self.update_dispute("dispute_summaries", event.originator_id, **columns)
 
     def touch(self, event: ev.DisputeEvent, position: int) -> None:
         columns: dict[str, Any] = {

@@ -34,11 +34,7 @@ class Statistics(Projection):
         ]
 
     def set(self, event: ev.DisputeEvent, **columns: Any) -> None:
-        assignments = ", ".join(f"{name} = %s" for name in columns)
-        self.run(
-            f"UPDATE {{dispute_facts}} SET {assignments} WHERE dispute_id = %s",  # noqa: S608 - our column names
-            [*columns.values(), str(event.originator_id)],
-        )
+        self.update_dispute("dispute_facts", event.originator_id, **columns)
 
     def review_starts(self, event: ev.DeadlinesChanged) -> None:
         self.set(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import AwareDatetime
@@ -16,16 +16,16 @@ from api.audit_models import AuditPage, HistoryPage, VerifyOut, audit_document, 
 from api.deps import CallerDep, ServicesDep
 from api.instants import checked_instant
 from api.pagination import BIGINT, CursorParam, Limit, decode_cursor, page
-from api.problems import ApiProblem, responses
+from api.problems import ApiProblem
 from api.readiness import wait_for_event_store, wait_for_view
+from api.routers.common import READ_ERRORS as ERRORS
+from api.routers.common import MinPosition
 from api.schemas import DisputeOut
 from domain.access import Read, ensure_may_read
 from projections import audit_log
 from projections.audit_log import AuditFilter
 
 router = APIRouter(tags=["audit"])
-MinPosition = Annotated[int | None, Header(ge=0, description="wait (<= 2 s) until this position is readable")]
-ERRORS = responses(400, 401, 403, 404, 422, 503)
 
 
 def cursor_position(cursor: str | None, name: str) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+
+from fastapi import Header
 
 from api.problems import responses
 
@@ -23,3 +25,8 @@ def command_docs(status: int, *problems: int) -> dict[int | str, dict[str, Any]]
 
 IF_MATCH_DOC = 'Optional ETag of the version the command expects, e.g. "3"; 412 when stale'
 IDEMPOTENCY_DOC = "Optional key (<= 255 chars): a repeat with the same body returns the original response"
+
+MinPosition = Annotated[
+    int | None, Header(ge=0, description="wait (<= 2 s) until the read source has processed this position")
+]
+READ_ERRORS = responses(400, 401, 403, 404, 422, 503)

@@ -14,7 +14,7 @@ from api.commands import handle
 from api.deps import CallerDep, ServicesDep
 from api.problems import responses
 from api.readiness import wait_for_event_store
-from api.routers.common import IDEMPOTENCY_DOC, READ_HEADERS, command_docs
+from api.routers.common import IDEMPOTENCY_DOC, READ_HEADERS, MinPosition, command_docs
 from api.schemas import DisputeOut, OpenDisputeIn
 from domain.values import Money
 
@@ -72,7 +72,7 @@ async def get_dispute(
     dispute_id: UUID,
     svc: ServicesDep,
     actor: CallerDep,
-    x_min_position: Annotated[int | None, Header(ge=0)] = None,
+    x_min_position: MinPosition = None,
 ) -> JSONResponse:
     await wait_for_event_store(svc, x_min_position)
     ctx_now = svc.clock()

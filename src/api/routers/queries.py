@@ -6,15 +6,15 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import CallerDep, ServicesDep
 from api.instants import checked_instant
 from api.pagination import CursorParam, Limit, cursor_int, cursor_str, cursor_time, decode_cursor, page
-from api.problems import responses
 from api.query_schemas import DisputeSummaryPage, SellerPage, SellerScoreOut, StatsOut, TimelinePage
 from api.readiness import wait_for_view
+from api.routers.common import READ_ERRORS, MinPosition
 from api.schemas import NO_NUL
 from api.summaries import summary_out
 from domain.access import Read, ensure_may_read, ensure_may_read_seller
@@ -22,8 +22,6 @@ from domain.values import Reason, Role, Status
 from projections import dispute_list, penalties, statistics, timeline
 
 router = APIRouter(tags=["queries"])
-MinPosition = Annotated[int | None, Header(ge=0, description="wait (<= 2 s) until the read model has this position")]
-READ_ERRORS = responses(400, 401, 403, 404, 422, 503)
 
 
 @router.get(
