@@ -42,7 +42,7 @@ def run(
     threads = []
     for projection_name in _names(name):
         follower = Follower(events, views, PROJECTIONS[projection_name], batch_size=batch_size)
-        waiter = new_waiter(settings, events, stop)
+        waiter = new_waiter(settings, events, stop, in_process=False)
         thread = threading.Thread(target=follower.run_forever, args=(stop, waiter), name=projection_name)
         thread.start()
         threads.append(thread)

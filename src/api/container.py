@@ -23,7 +23,7 @@ from domain.application import DisputeApp
 from projections import base
 from projections.catalog import PROJECTIONS
 from projections.db import Database, PostgresDatabase, SQLiteDatabase
-from projections.runner import Follower, ListenWaiter, SignalWaiter, Waiter
+from projections.runner import Follower, ListenWaiter, PollingWaiter, SignalWaiter, Waiter
 from store.blobs import BlobStore, LocalBlobStore
 from store.group_commit import GroupCommitter
 from store.idempotency import IdempotencyStore
@@ -91,10 +91,14 @@ def _open(settings: Settings) -> tuple[DisputeApp, Database]:
     return events, views
 
 
-def new_waiter(settings: Settings, app: DisputeApp, stop: threading.Event) -> Waiter:
+def new_waiter(settings: Settings, app: DisputeApp, stop: threading.Event, *, in_process: bool) -> Waiter:
+    """How an idle follower learns of new events: Postgres LISTEN/NOTIFY; on
+    SQLite, a signal from the application in the same process, else polling."""
     if settings.backend == "postgres":
         channel = getattr(app.recorder, "channel_name", "disputes_events")
         return ListenWaiter(settings.postgres_params(), channel)
+    if not in_process:
+        return PollingWaiter(stop)
     waiter = SignalWaiter(stop)
     app.listeners.append(waiter.notify)
     return waiter
@@ -189,7 +193,7 @@ class Services:
 
     def _follow(self, projection: Any) -> Callable[[threading.Event], None]:
         def loop(stop: threading.Event) -> None:
-            waiter = new_waiter(self.settings, self.app, stop)
+            waiter = new_waiter(self.settings, self.app, stop, in_process=True)
             try:
                 Follower(self.app, self.views, projection).run_forever(stop, waiter, idle_wait=0.5)
             finally:

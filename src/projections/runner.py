@@ -40,11 +40,14 @@ class Waiter(ABC):
 
 
 class PollingWaiter(Waiter):
-    def __init__(self, stop: threading.Event) -> None:
+    """For a worker process on SQLite, whose recorder has no subscribe(): poll."""
+
+    def __init__(self, stop: threading.Event, interval: float = 0.2) -> None:
         self.stop = stop
+        self.interval = interval
 
     def wait(self, timeout: float) -> None:
-        self.stop.wait(timeout)
+        self.stop.wait(min(timeout, self.interval))
 
 
 class SignalWaiter(Waiter):
