@@ -15,10 +15,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 from psycopg.sql import SQL, Identifier
 
 from api.container import build_app
+from api.main import create_app
 from api.settings import Settings
+from contract_support import settings_for as contract_settings
 from domain.application import DisputeApp
 
 PG_URL = os.environ.get("DISPUTES_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -92,3 +95,10 @@ def app(settings: Settings) -> Iterator[DisputeApp]:
     application = build_app(settings)
     yield application
     application.close()
+
+
+@pytest.fixture
+def contract_client(tmp_path: Path) -> Iterator[TestClient]:
+    """The app as an outside acceptance check builds it: SQLite, in-process workers."""
+    with TestClient(create_app(contract_settings(tmp_path))) as client:
+        yield client

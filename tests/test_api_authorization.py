@@ -89,7 +89,7 @@ ENDPOINTS = [
         "GET",
         "/v1/sellers/{seller_id}/score",
         "awaiting_seller",
-        row((403, 403), (200, 404), 200, 200, 200),
+        row((403, 403), (200, 403), 200, 200, 200),
     ),
     Endpoint("seller ranking", "GET", "/v1/sellers", "awaiting_seller", row((403, 403), (403, 403), 200, 200, 200)),
     Endpoint("statistics", "GET", "/v1/stats/disputes", "awaiting_seller", row((403, 403), (403, 403), 200, 200, 200)),

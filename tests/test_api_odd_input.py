@@ -74,13 +74,13 @@ FORGED += [{"opened_at": "2026-01-01T00:00:00", "id": "x"}, {"opened_at": "0001-
 FORGED += [{"score": "x", "seller_id": "s"}, {"score": 2**70, "seller_id": "s"}, {"score": 1, "seller_id": "a\x00b"}]
 
 
-def test_a_forged_cursor_is_400_invalid_cursor_on_every_list(client: TestClient, parties: Parties) -> None:
+def test_a_forged_cursor_is_422_invalid_cursor_on_every_list(client: TestClient, parties: Parties) -> None:
     d = parties.open()
     for path in ("/v1/disputes", f"/v1/disputes/{d['id']}/timeline", "/v1/sellers"):
         for key in FORGED:
-            problem(parties.agent.get(f"{path}?cursor={cursor(key)}"), 400, "invalid_cursor")
-        problem(parties.agent.get(f"{path}?cursor=%%%"), 400, "invalid_cursor")
-    assert documented(client, "get", "/v1/disputes", 400)
+            problem(parties.agent.get(f"{path}?cursor={cursor(key)}"), 422, "invalid_cursor")
+        problem(parties.agent.get(f"{path}?cursor=%%%"), 422, "invalid_cursor")
+    assert documented(client, "get", "/v1/disputes", 422)
 
 
 def test_an_issued_cursor_still_pages_on(client: TestClient, parties: Parties) -> None:
@@ -108,8 +108,15 @@ def test_instants_outside_1970_to_9999_are_422(client: TestClient, parties: Part
         problem(parties.agent.get(query), 422, "validation_error")
 
 
-def test_instants_without_a_zone_are_422(parties: Parties) -> None:
-    problem(parties.agent.get("/v1/stats/disputes?since=2026-01-01T00:00:00"), 422, "validation_error")
+def test_instants_without_a_zone_are_read_as_utc(parties: Parties) -> None:
+    opened = parties.buyer.post("/v1/disputes", opening(parties.seller.id))
+    assert opened.status_code == 201, opened.text
+    for query in ("since=2026-01-01T00:00:00", "since=2026-01-01", "until=2999-01-01"):
+        response = parties.agent.get(f"/v1/stats/disputes?{query}", x_min_position=opened.headers["X-Position"])
+        assert response.status_code == 200, response.text
+        assert response.json()["groups"], f"{query} covers the dispute opened now"
+    later = parties.agent.get("/v1/stats/disputes?since=2999-01-01")
+    assert later.status_code == 200 and later.json()["groups"] == []
 
 
 # ------------------------------------------------------------------ NUL characters
@@ -141,10 +148,10 @@ def test_nul_characters_are_refused_everywhere_and_never_stall_a_read_model(
 
 
 # ------------------------------------------------------------------ headers
-def test_a_malformed_if_match_is_a_documented_400(client: TestClient, parties: Parties) -> None:
+def test_a_malformed_if_match_is_a_documented_422(client: TestClient, parties: Parties) -> None:
     d = parties.open()
-    problem(parties.buyer.post(f"/v1/disputes/{d['id']}/withdraw", {}, if_match="yesterday"), 400, "invalid_if_match")
-    assert documented(client, "post", "/v1/disputes/{dispute_id}/withdraw", 400)
+    problem(parties.buyer.post(f"/v1/disputes/{d['id']}/withdraw", {}, if_match="yesterday"), 422, "invalid_if_match")
+    assert documented(client, "post", "/v1/disputes/{dispute_id}/withdraw", 422)
     assert parties.read(d["id"])["status"] == "awaiting_seller"
 
 
@@ -167,12 +174,12 @@ def test_an_unreached_min_position_is_a_documented_503_with_retry_after(
 
 # ------------------------------------------------------------------------------------------------
 # The auditor's endpoints refuse the same odd input before it reaches the stores.
-def test_audit_cursors_beyond_int64_are_400(client: TestClient, parties: Parties) -> None:
+def test_audit_cursors_beyond_int64_are_422(client: TestClient, parties: Parties) -> None:
     d = parties.open()
     auditor = Caller(client, Role.AUDITOR, "au-1")
     for path in (f"/v1/disputes/{d['id']}/history", "/v1/audit"):
         key = {"version": 2**70, "position": 2**70}
-        problem(auditor.get(f"{path}?cursor={cursor(key)}"), 400, "invalid_cursor")
+        problem(auditor.get(f"{path}?cursor={cursor(key)}"), 422, "invalid_cursor")
 
 
 def test_a_state_version_beyond_int64_is_a_422(client: TestClient, parties: Parties) -> None:

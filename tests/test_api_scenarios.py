@@ -102,6 +102,7 @@ def test_not_received_with_a_silent_seller_is_resolved_for_the_buyer_by_deadline
     assert final["outcome"]["refund"] == usd(5000)
     assert final["outcome"]["seller_at_fault"] is True
     assert final["allowed_actions"] == []
+    assert final["offers"][0]["status"] == "accepted", "the buyer's request was executed"
     history_types = [e["type"] for e in agent.get(f"{path}/timeline", **{"X-Min-Position": "3"}).json()["items"]]
     assert history_types == ["DisputeOpened", "SellerResponseDeadlineMissed", "DisputeResolved"]
     score = wait_for(lambda: seller.get("/v1/sellers/seller-1/score").json(), lambda s: s["score"] == 6)

@@ -62,7 +62,7 @@ def test_history_pages_follow_the_cursor_to_the_end(tmp_path: Any, request: pyte
                 break
         bad = c.get(f"/v1/disputes/{s.id}/history", params={"cursor": "not-ours"}, headers=headers(settings))
     assert versions == [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10], [11, 12, 13, 14]]
-    assert (bad.status_code, bad.json()["code"]) == (400, "invalid_cursor")
+    assert (bad.status_code, bad.json()["code"]) == (422, "invalid_cursor")
 
 
 def test_only_agents_and_auditors_read_history_and_only_auditors_verify(

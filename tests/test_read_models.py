@@ -198,7 +198,8 @@ def test_levels_and_ranking(world: World) -> None:
         scenario_in(world.app, Status.AWAITING_SELLER)
     world.catch_up()
     ranked = penalties.ranking(world.views, T0 + timedelta(days=1), WINDOW, None, 10)
-    assert ranked == [(SELLER.id, 3)]
+    assert [(r.seller_id, r.score, r.level) for r in ranked] == [(SELLER.id, 3, "good")]
+    assert ranked[0].breakdown == {"opened": {"count": 3, "points": 3}}
 
 
 # ---------------------------------------------------------------- statistics

@@ -69,7 +69,7 @@ def parse_if_match(value: str | None) -> int | None:
         return None
     match = ETAG.match(value)
     if not match:
-        raise ApiProblem(400, "invalid_if_match", 'If-Match must be an ETag like "3"')
+        raise ApiProblem(422, "invalid_if_match", 'If-Match must be an ETag like "3"')
     return int(match.group(1))
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, OperationalError
 
 from api.metrics import Metrics
 from api.scheduler import build_scheduler
@@ -48,8 +50,9 @@ def build_views_db(settings: Settings) -> Database:
         return PostgresDatabase(params, params["schema"], pool_size=settings.postgres_pool_size)
     if settings.backend == "sqlite":
         return SQLiteDatabase(settings.sqlite_path)
+    # The in-memory event store starts empty in every process: so must its views.
     Path(settings.var_dir).mkdir(parents=True, exist_ok=True)
-    return SQLiteDatabase(str(Path(settings.var_dir) / "views.sqlite"))
+    return SQLiteDatabase(str(Path(settings.var_dir) / f"views-{uuid.uuid4().hex}.sqlite"), ephemeral=True)
 
 
 def ensure_views(db: Database, settings: Settings) -> None:
@@ -58,7 +61,9 @@ def ensure_views(db: Database, settings: Settings) -> None:
         base.ensure_projection(db, projection, projection.params_from(settings))
 
 
-STARTUP_RACES = (psycopg.IntegrityError, IntegrityError)
+# Raced table creation on Postgres; on a fresh SQLite file, switching to WAL or
+# creating tables while another process does can report "database is locked".
+STARTUP_RACES = (psycopg.IntegrityError, IntegrityError, sqlite3.IntegrityError, OperationalError)
 STARTUP_ATTEMPTS = 5
 
 

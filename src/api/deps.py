@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import State
 
 from api.auth import actor_from_header
 from api.container import Services
@@ -14,9 +16,24 @@ from domain.values import Actor
 bearer = HTTPBearer(auto_error=False, description="HS256 JWT with sub, role and exp claims")
 
 
+_starting = threading.Lock()
+
+
+def started_services(state: State) -> Services:
+    """The app's services, built and started once (by the lifespan, or lazily)."""
+    with _starting:
+        found: Services | None = getattr(state, "services", None)
+        if found is None:
+            found = state.build_services()
+            assert found is not None
+            found.start()
+            state.services = found
+        return found
+
+
 def services(request: Request) -> Services:
-    found: Services = request.app.state.services
-    return found
+    found: Services | None = getattr(request.app.state, "services", None)
+    return found if found is not None else started_services(request.app.state)
 
 
 def caller(

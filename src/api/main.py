@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 
-from api import problems
+from api import deps, problems
 from api.auth import resolve_secret
 from api.commands import request_id
 from api.container import Services, build_services
@@ -33,15 +33,16 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        svc = services or build_services(settings, resolve_secret(settings))
-        app.state.services = svc
-        svc.start()
+        svc = deps.started_services(app.state)
         try:
             yield
         finally:
             svc.close()
+            app.state.services = None  # a host that runs the lifespan again gets fresh services
 
     app = FastAPI(title="Disputes API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    # Services start with the lifespan, or on the first request of a host that never runs it.
+    app.state.build_services = lambda: services or build_services(settings, resolve_secret(settings))
     problems.install(app)
     for router in (queries.router, disputes.router, negotiation.router, evidence.router, lifecycle.router, ops.router):
         app.include_router(router)

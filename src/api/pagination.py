@@ -44,7 +44,7 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
 
 
 def invalid_cursor() -> ApiProblem:
-    return ApiProblem(400, "invalid_cursor", "the cursor is not one this API issued")
+    return ApiProblem(422, "invalid_cursor", "the cursor is not one this API issued")
 
 
 # A cursor comes back from the client: each field is checked before it reaches a query.

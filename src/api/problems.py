@@ -126,6 +126,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400:  # a body that does not parse is a validation error like any other
+            return problem_response(422, "validation_error", f"the request body is not valid: {error.detail}")
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
         return problem_response(error.status_code, code, str(error.detail), dict(error.headers or {}))
 
@@ -143,10 +145,14 @@ def install(app: FastAPI) -> None:
         return problem_response(500, "internal_error", "an unexpected error was logged")
 
 
+RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}}
+
+
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the problem responses an endpoint can give."""
     return {
         status: {
+            **({"headers": RETRY_AFTER} if status == 503 else {}),
             "description": TITLES.get(status, "Error"),
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }

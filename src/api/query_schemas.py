@@ -4,44 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
 
 from pydantic import BaseModel
 
-from api.schemas import ActorOut, MoneyOut
-from domain.values import Outcome, Reason, Remedy, ResolvedHow, Role, Status
+from api.schemas import ActorOut, DisputeOut
 
 
-class SummaryOutcomeOut(BaseModel):
-    how: ResolvedHow
-    outcome: Outcome
-    refund: MoneyOut | None
-    seller_at_fault: bool | None
+class DisputePage(BaseModel):
+    """Full dispute bodies, as the caller may see them, searched by index."""
 
-
-class DisputeSummaryOut(BaseModel):
-    id: UUID
-    order_id: str
-    buyer_id: str
-    seller_id: str
-    reason: Reason
-    status: Status
-    party_to_act: Role | None
-    requested_remedy: Remedy
-    requested_refund: MoneyOut | None
-    order_amount: MoneyOut
-    escalated: bool
-    outcome: SummaryOutcomeOut | None
-    deadlines: dict[str, datetime]
-    next_deadline_at: datetime | None
-    version: int
-    opened_at: datetime
-    updated_at: datetime
-    closed_at: datetime | None
-
-
-class DisputeSummaryPage(BaseModel):
-    items: list[DisputeSummaryOut]
+    items: list[DisputeOut]
     next_cursor: str | None
 
 
@@ -74,14 +46,8 @@ class SellerScoreOut(BaseModel):
     breakdown: dict[str, BreakdownOut]
 
 
-class SellerRankOut(BaseModel):
-    seller_id: str
-    score: int
-    level: str
-
-
 class SellerPage(BaseModel):
-    items: list[SellerRankOut]
+    items: list[SellerScoreOut]
     next_cursor: str | None
 
 

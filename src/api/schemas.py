@@ -32,11 +32,18 @@ T = TypeVar("T")
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")  # be liberal in what we accept: unknown fields are ignored
 
 
 class MoneyIn(Strict):
     amount_minor: int = Field(gt=0, le=10**15, description="integer minor units (cents)")
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
+
+
+class RulingMoneyIn(Strict):
+    """A ruling's refund: zero is allowed (and means none) for no_refund and replacement."""
+
+    amount_minor: int = Field(ge=0, le=10**15, description="integer minor units (cents)")
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
 
 
@@ -69,6 +76,10 @@ class ReasonIn(Strict):
     reason: Text = ""
 
 
+class RejectionIn(Strict):
+    reason: Required = Field(description="why the offer is rejected (the spec: reject with a reason)")
+
+
 class MessageIn(Strict):
     body: Required
     to: PartyRole | None = Field(default=None, description="agents only: address one party")
@@ -98,7 +109,7 @@ class DeadlineExtensionIn(Strict):
 
 class RulingIn(Strict):
     outcome: Outcome
-    refund: MoneyIn | None = None
+    refund: RulingMoneyIn | None = None
     seller_at_fault: bool
     rationale: Required
 

@@ -170,7 +170,9 @@ class Settings(BaseSettings):
         if self.backend == "memory":
             env["PERSISTENCE_MODULE"] = "store.memory:Factory"
         elif self.backend == "sqlite":
-            env.update(PERSISTENCE_MODULE="store.sqlite:Factory", SQLITE_DBNAME=self.sqlite_path)
+            env.update(
+                PERSISTENCE_MODULE="store.sqlite:Factory", SQLITE_DBNAME=self.sqlite_path, SQLITE_LOCK_TIMEOUT="30"
+            )
         else:
             pg = self.postgres_params()
             env.update(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from domain.errors import NotParty, RoleNotAllowed
+from domain.errors import RoleNotAllowed
 from domain.values import Actor, Role
 
 B, S, AG, AU, AN = Role.BUYER, Role.SELLER, Role.AGENT, Role.AUDITOR, Role.ANALYST
@@ -45,7 +45,7 @@ def ensure_may_read(actor: Actor, what: Read) -> None:
 
 
 def ensure_may_read_seller(actor: Actor, seller_id: str) -> None:
-    """A seller reads only its own score; others are told it is not theirs."""
+    """A seller reads only its own score (403: seller ids are not secret, unlike disputes)."""
     ensure_may_read(actor, Read.SELLER_SCORE)
     if actor.role is Role.SELLER and actor.id != seller_id:
-        raise NotParty("this seller's score is not visible to you")
+        raise RoleNotAllowed("a seller may read only its own score")

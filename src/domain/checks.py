@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from domain.errors import (
     CurrencyMismatch,
@@ -121,6 +121,14 @@ def party(role: Role) -> None:
 def positive_duration(name: str, value: timedelta) -> None:
     if value <= timedelta(0):
         raise InvalidValue(f"{name} must be a positive duration")
+
+
+def due_after(start: datetime, delta: timedelta, name: str) -> datetime:
+    """`start + delta`, refusing durations that run past the calendar (year 9999)."""
+    try:
+        return start + delta
+    except OverflowError:
+        raise InvalidValue(f"{name} is too long") from None
 
 
 def message_audience(author: Role, to: Role | None, *, private: bool) -> tuple[Role, ...]:

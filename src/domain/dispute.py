@@ -158,7 +158,7 @@ class Dispute(Aggregate):
 
     def reject_offer(self, ctx: Context, offer_id: str, reason: str) -> None:
         self._offer_to_decide(Action.REJECT_OFFER, ctx, offer_id)
-        checks.text("reason", reason)
+        checks.required_text("reason", reason)
         self._emit(
             events.OfferRejected,
             ctx,
@@ -262,7 +262,7 @@ class Dispute(Aggregate):
         checks.text("note", note)
         checks.positive_duration("due_in", due_in)
         name = Deadline(f"evidence_request_{party.value}")
-        due_at = ctx.at + due_in
+        due_at = checks.due_after(ctx.at, due_in, "due_in")
         if name in self.deadlines:
             due_at = max(due_at, self.deadlines[name])
         request_id = self._new_id("evidence_request")
@@ -284,14 +284,15 @@ class Dispute(Aggregate):
         if deadline not in self.deadlines:
             raise DeadlineNotOpen(f"the {deadline.value} deadline is not open")
         previous = self.deadlines[deadline]
+        due_at = checks.due_after(previous, extend_by, "extend_by")
         self._emit(
             events.DeadlineExtended,
             ctx,
             deadline=deadline.value,
             previous_due_at=previous,
-            due_at=previous + extend_by,
+            due_at=due_at,
             reason=reason,
-            deadlines=self._deadlines(add={deadline: previous + extend_by}),
+            deadlines=self._deadlines(add={deadline: due_at}),
         )
 
     def issue_ruling(

@@ -35,9 +35,10 @@ class InvalidTransition(DomainError):
 
 
 class DeadlinePassed(InvalidTransition):
-    """The window for this action has closed (its expiry may not be recorded yet)."""
+    """The window for this action has closed (its expiry may not be recorded yet).
+    An illegal transition like any other for clients: same code, its own detail."""
 
-    code = "deadline_passed"
+    code = "invalid_transition"
 
 
 class OfferNotFound(DomainError):

@@ -292,7 +292,10 @@ class DeadlinePassed(DeadlinesChanged):
 
 
 class SellerResponseDeadlineMissed(DeadlinePassed):
-    pass
+    def evolve(self, dispute: Dispute) -> None:
+        """The buyer's request is executed: the pending opening offer counts as accepted."""
+        if dispute.pending_offer_id is not None:
+            dispute.decide_offer(dispute.pending_offer_id, OfferStatus.ACCEPTED, self.timestamp)
 
 
 class NegotiationDeadlineMissed(DeadlinePassed):

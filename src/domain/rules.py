@@ -62,6 +62,9 @@ WINDOW_FOR: dict[Action, tuple[Deadline, ...]] = {
     Action.REJECT_OFFER: NEGOTIATION_WINDOWS,
     Action.SHIP_RETURN: (Deadline.RETURN_SHIPPING,),
     Action.CONFIRM_RETURN_RECEIPT: (Deadline.RETURN_RECEIPT,),
+    # Escalating past a missed return deadline would dodge its outcome; escalating
+    # past the negotiation window is what the scheduler would do anyway.
+    Action.ESCALATE: (Deadline.RETURN_SHIPPING, Deadline.RETURN_RECEIPT),
 }
 """Actions a deadline closes: once it is due, acting is refused even before the
 scheduler records the expiry, so a late answer never beats a missed deadline."""

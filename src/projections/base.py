@@ -62,10 +62,14 @@ class Projection(ABC):
         """Parameters a new generation is built with (e.g. penalty weights), from settings."""
         return cls.default_params()
 
+    dispatcher: ClassVar[str] = "project"
+    """The singledispatchmethod whose registered event classes this projection handles."""
+
     @classmethod
     def handled_topics(cls) -> frozenset[str]:
-        """Topics of every concrete event class the projection's `project` handles."""
-        registered = [t for t in inspect.getattr_static(cls, "project").dispatcher.registry if t is not object]
+        """Topics of every concrete event class the projection's dispatcher handles."""
+        method = inspect.getattr_static(cls, cls.dispatcher)
+        registered = [t for t in method.dispatcher.registry if t is not object]
         found: set[str] = set()
         pending = list(registered)
         while pending:
@@ -73,6 +77,9 @@ class Projection(ABC):
             found.add(get_topic(event_class))
             pending.extend(event_class.__subclasses__())
         return frozenset(found)
+
+    def finish(self) -> None:  # noqa: B027 - an optional hook, empty by default
+        """Called once after the batch's events, inside its transaction (flush per-batch state)."""
 
     def project(self, event: Any, position: int) -> None:
         """Subclasses define this as a singledispatchmethod; unregistered events change nothing."""
@@ -155,11 +162,23 @@ def active(db: Database, name: str) -> Generation | None:
     return next((g for g in generations(db, name) if g.status == "active"), None)
 
 
-def create_generation(db: Database, projection: type[Projection], params: dict[str, Any], *, activate: bool) -> int:
-    existing = generations(db, projection.name)
-    number = max((g.number for g in existing), default=0) + 1
+def create_generation(
+    db: Database, projection: type[Projection], params: dict[str, Any], *, activate: bool, unless_active: bool = False
+) -> int:
+    """Create the next generation's tables; its number (or, with `unless_active`,
+    the active generation's number when there is one).
+
+    The numbering is read inside the write transaction, so processes starting
+    together cannot both create the same generation (on SQLite the transaction
+    is BEGIN IMMEDIATE; on Postgres the loser hits the primary key and retries)."""
     now = datetime.now(UTC)
     with db.transaction() as cur:
+        cur.run("SELECT generation, status FROM {registry} WHERE projection = %s", [projection.name], registry=REGISTRY)
+        existing = cur.all()
+        active_numbers = [int(r["generation"]) for r in existing if r["status"] == "active"]
+        if unless_active and active_numbers:
+            return active_numbers[0]
+        number = max((int(r["generation"]) for r in existing), default=0) + 1
         for statement, names in render_ddl(projection, db, number):
             cur.run(statement, **names)
         cur.run(
@@ -184,8 +203,8 @@ def _point_views_at(cur: Cursor, projection: type[Projection], number: int) -> N
     cur.run(
         "UPDATE {registry} SET status = CASE WHEN generation = %s THEN 'active' ELSE 'retired' END, "
         "switched_at = CASE WHEN generation = %s THEN %s ELSE switched_at END "
-        "WHERE projection = %s AND status IN ('active', 'building')",
-        [number, number, datetime.now(UTC), projection.name],
+        "WHERE projection = %s AND (generation = %s OR status = 'active')",
+        [number, number, datetime.now(UTC), projection.name, number],
         registry=REGISTRY,
     )
 
@@ -216,7 +235,7 @@ def ensure_projection(db: Database, projection: type[Projection], params: dict[s
     """The active generation, creating generation 1 (and its views) if there is none."""
     found = active(db, projection.name)
     if found is None:
-        create_generation(db, projection, params or projection.default_params(), activate=True)
+        create_generation(db, projection, params or projection.default_params(), activate=True, unless_active=True)
         found = active(db, projection.name)
     assert found is not None
     return found
@@ -244,6 +263,7 @@ def apply_batch(
         writer = projection(cur, generation.number, generation.params)
         for event, position in events:
             writer.project(event, position)
+        writer.finish()
 
 
 def position(db: Database, name: str, number: int) -> int | None:

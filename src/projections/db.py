@@ -16,9 +16,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 from psycopg.sql import SQL, Composed, Identifier
 from psycopg_pool import ConnectionPool
@@ -109,8 +111,9 @@ class SQLiteDatabase(Database):
     dialect = "sqlite"
     TYPES = {"time": "TEXT", "json": "TEXT", "bigint": "INTEGER", "text": "TEXT", "int": "INTEGER", "bool": "INTEGER"}
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, ephemeral: bool = False) -> None:
         self.path = path
+        self.ephemeral = ephemeral  # delete the file on close (views of the in-memory store)
         self._local = threading.local()
         self._write_lock = threading.Lock()
 
@@ -164,6 +167,9 @@ class SQLiteDatabase(Database):
         if conn is not None:
             conn.close()
             self._local.conn = None
+        if self.ephemeral:
+            for suffix in ("", "-wal", "-shm"):
+                Path(self.path + suffix).unlink(missing_ok=True)
 
 
 # ------------------------------------------------------------------- Postgres
@@ -234,7 +240,8 @@ class PostgresDatabase(Database):
         return self.TYPES[logical]
 
     def stream(self, template: str, params: Sequence[Any] = (), batch: int = 1000, **names: str) -> Iterator[Row]:
-        with self.pool.connection() as conn, conn.transaction():
+        # A dedicated connection: a long export must not hold one of the pool's.
+        with psycopg.connect(make_conninfo(**self.conninfo), row_factory=dict_row) as conn, conn.transaction():
             helper = _PostgresCursor(conn.cursor(), self.schema)
             with conn.cursor(name="stream", row_factory=dict_row) as cursor:
                 cursor.itersize = batch

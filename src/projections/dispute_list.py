@@ -9,16 +9,26 @@ from typing import Any
 from eventsourcing.dispatch import singledispatchmethod
 
 from domain import events as ev
+from domain.dispute import Dispute
 from domain.values import Actor, Remedy, ReturnCondition, Role, Status
+from projections import documents
 from projections.base import Projection
-from projections.db import Database, Row
+from projections.db import Database, Row, as_json
 
 OTHER = {"buyer": "seller", "seller": "buyer"}
 
 
 class DisputeList(Projection):
+    """One row per dispute: indexed columns to search by, and the dispute's
+    state as a document (see projections.documents) to render full bodies."""
+
     name = "dispute_list"
     tables = ("dispute_summaries",)
+    dispatcher = "summarise"
+
+    def __init__(self, cursor: Any, generation: int, params: dict[str, Any]) -> None:
+        super().__init__(cursor, generation, params)
+        self.documents: dict[str, Dispute] = {}
 
     @classmethod
     def ddl(cls) -> list[str]:
@@ -30,7 +40,8 @@ class DisputeList(Projection):
             "party_to_act text, pending_offer_by text, pending_offer_remedy text, escalated :bool: NOT NULL, "
             "outcome text, resolved_how text, refund_minor :bigint:, seller_at_fault :bool:, "
             "deadlines :json: NOT NULL, next_deadline_at :time:, opened_at :time: NOT NULL, "
-            "updated_at :time: NOT NULL, closed_at :time:, version :int: NOT NULL, last_position :bigint: NOT NULL)",
+            "updated_at :time: NOT NULL, closed_at :time:, version :int: NOT NULL, last_position :bigint: NOT NULL, "
+            "document :json:)",
             "CREATE INDEX IF NOT EXISTS {ix_summaries_opened} ON {dispute_summaries} (opened_at, dispute_id)",
             "CREATE INDEX IF NOT EXISTS {ix_summaries_seller} ON {dispute_summaries} (seller_id, opened_at)",
             "CREATE INDEX IF NOT EXISTS {ix_summaries_buyer} ON {dispute_summaries} (buyer_id, opened_at)",
@@ -52,11 +63,33 @@ class DisputeList(Projection):
             columns["next_deadline_at"] = min(event.deadlines.values(), default=None)
         self.set(event, **columns)
 
-    @singledispatchmethod
     def project(self, event: Any, position: int) -> None:
+        self.summarise(event, position)
+        if isinstance(event, ev.DisputeEvent):
+            self.evolve_document(event)
+
+    def evolve_document(self, event: ev.DisputeEvent) -> None:
+        key = str(event.originator_id)
+        current = None if isinstance(event, ev.DisputeOpened) else self.documents.get(key) or self.load(key)
+        evolved = event.mutate(current)
+        assert isinstance(evolved, Dispute)
+        self.documents[key] = evolved
+
+    def load(self, dispute_id: str) -> Dispute:
+        self.run("SELECT document FROM {dispute_summaries} WHERE dispute_id = %s", [dispute_id])
+        row = self.cursor.one()
+        assert row is not None and row["document"] is not None, f"no document for dispute {dispute_id}"
+        return documents.decode(dispute_id, as_json(row["document"]))
+
+    def finish(self) -> None:
+        for dispute_id, dispute in self.documents.items():
+            self.update_dispute("dispute_summaries", dispute_id, document=documents.encode(dispute))
+
+    @singledispatchmethod
+    def summarise(self, event: Any, position: int) -> None:
         pass
 
-    @project.register
+    @summarise.register
     def _(self, event: ev.DisputeOpened, position: int) -> None:
         refund = event.refund or {}
         self.run(
@@ -88,7 +121,7 @@ class DisputeList(Projection):
         )
         self.touch(event, position)
 
-    @project.register
+    @summarise.register
     def _(self, event: ev.OfferProposed, position: int) -> None:
         self.set(
             event,
@@ -99,7 +132,7 @@ class DisputeList(Projection):
         )
         self.touch(event, position)
 
-    @project.register
+    @summarise.register
     def _(self, event: ev.OfferAccepted, position: int) -> None:
         self.run(
             "UPDATE {dispute_summaries} SET status = 'awaiting_return', party_to_act = 'buyer' "
@@ -109,7 +142,7 @@ class DisputeList(Projection):
         self.set(event, pending_offer_by=None, pending_offer_remedy=None)
         self.touch(event, position)
 
-    @project.register
+    @summarise.register
     def _(self, event: ev.OfferRejected, position: int) -> None:
         self.run(
             "UPDATE {dispute_summaries} SET status = 'negotiating', party_to_act = pending_offer_by, "
@@ -118,7 +151,7 @@ class DisputeList(Projection):
         )
         self.touch(event, position)
 
-    @project.register
+    @summarise.register
     def _(self, event: ev.DisputeEscalated, position: int) -> None:
         self.set(
             event,
@@ -130,7 +163,7 @@ class DisputeList(Projection):
         )
         self.touch(event, position)
 
-    @project.register
+    @summarise.register
     def _(self, event: ev.DisputeWithdrawn, position: int) -> None:
         self.set(
             event,
@@ -142,18 +175,18 @@ class DisputeList(Projection):
         )
         self.touch(event, position)
 
-    @project.register
+    @summarise.register
     def _(self, event: ev.ReturnShipped, position: int) -> None:
         self.set(event, status=Status.RETURN_IN_TRANSIT.value, party_to_act=Role.SELLER.value)
         self.touch(event, position)
 
-    @project.register
+    @summarise.register
     def _(self, event: ev.ReturnReceiptConfirmed, position: int) -> None:
         if event.condition != ReturnCondition.RECEIVED_OK.value:
             self.set(event, status=Status.UNDER_REVIEW.value, party_to_act=Role.AGENT.value)
         self.touch(event, position)
 
-    @project.register
+    @summarise.register
     def _(self, event: ev.DisputeResolved, position: int) -> None:
         refund = event.refund or {}
         self.set(
@@ -170,7 +203,7 @@ class DisputeList(Projection):
         )
         self.touch(event, position)
 
-    @project.register
+    @summarise.register
     def _(self, event: ev.DisputeEvent, position: int) -> None:
         self.touch(event, position)
 
@@ -214,3 +247,8 @@ def search(db: Database, viewer: Actor, filters: Filters, after: tuple[datetime,
             dispute_summaries="dispute_summaries",
         )
         return cur.all()
+
+
+def document_of(row: Row) -> Dispute:
+    """The dispute a search row holds, as of the row's version."""
+    return documents.decode(row["dispute_id"], as_json(row["document"]))

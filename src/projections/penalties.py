@@ -18,7 +18,7 @@ from eventsourcing.dispatch import singledispatchmethod
 from domain import events as ev
 from domain.values import Outcome
 from projections.base import Projection
-from projections.db import Database
+from projections.db import Cursor, Database
 
 DEFAULT_WEIGHTS = {
     "opened": 1,
@@ -132,15 +132,13 @@ def score(db: Database, seller_id: str, as_of: datetime, window: timedelta) -> S
             penalty_rows="penalty_rows",
         )
         rows = cur.all()
-    breakdown = {r["kind"]: {"count": int(r["n"]), "points": int(r["points"])} for r in rows}
-    total = sum(b["points"] for b in breakdown.values())
-    return Score(seller_id, total, level(total), window, as_of, breakdown)
+    return _score(
+        seller_id, {r["kind"]: {"count": int(r["n"]), "points": int(r["points"])} for r in rows}, as_of, window
+    )
 
 
-def ranking(
-    db: Database, as_of: datetime, window: timedelta, after: tuple[int, str] | None, limit: int
-) -> list[tuple[str, int]]:
-    """Sellers with penalty rows in the window, highest score first."""
+def ranking(db: Database, as_of: datetime, window: timedelta, after: tuple[int, str] | None, limit: int) -> list[Score]:
+    """Sellers with penalty rows in the window, highest score first, each with its breakdown."""
     having = ""
     params: list[Any] = [as_of, as_of - window, as_of]
     if after:
@@ -153,4 +151,29 @@ def ranking(
             [*params, limit],
             penalty_rows="penalty_rows",
         )
-        return [(r["seller_id"], int(r["score"])) for r in cur.all()]
+        ranked = [r["seller_id"] for r in cur.all()]
+        breakdowns = _breakdowns(cur, ranked, as_of, window)
+    return [_score(seller, breakdowns.get(seller, {}), as_of, window) for seller in ranked]
+
+
+def _breakdowns(
+    cur: Cursor, sellers: list[str], as_of: datetime, window: timedelta
+) -> dict[str, dict[str, dict[str, int]]]:
+    if not sellers:
+        return {}
+    placeholders = ", ".join(["%s"] * len(sellers))
+    cur.run(
+        f"SELECT seller_id, kind, COUNT(*) AS n, SUM(points) AS points FROM {{penalty_rows}} "  # noqa: S608
+        f"WHERE seller_id IN ({placeholders}) AND {IN_WINDOW} GROUP BY seller_id, kind",
+        [*sellers, as_of, as_of - window, as_of],
+        penalty_rows="penalty_rows",
+    )
+    found: dict[str, dict[str, dict[str, int]]] = {}
+    for r in cur.all():
+        found.setdefault(r["seller_id"], {})[r["kind"]] = {"count": int(r["n"]), "points": int(r["points"])}
+    return found
+
+
+def _score(seller_id: str, breakdown: dict[str, dict[str, int]], as_of: datetime, window: timedelta) -> Score:
+    total = sum(b["points"] for b in breakdown.values())
+    return Score(seller_id, total, level(total), window, as_of, breakdown)

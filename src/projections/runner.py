@@ -69,13 +69,24 @@ class ListenWaiter(Waiter):
     """LISTEN on the event table's channel (the recorder NOTIFYs on every insert)."""
 
     def __init__(self, conninfo: dict[str, str], channel: str) -> None:
-        params = make_conninfo(**{k: v for k, v in conninfo.items() if k != "schema" and v})
-        self.conn = psycopg.connect(params, autocommit=True)
-        self.conn.execute(SQL("LISTEN {}").format(Identifier(channel)))
+        self.params = make_conninfo(**{k: v for k, v in conninfo.items() if k != "schema" and v})
+        self.channel = channel
+        self.conn = self._listen()
+
+    def _listen(self) -> psycopg.Connection[Any]:
+        conn = psycopg.connect(self.params, autocommit=True)
+        conn.execute(SQL("LISTEN {}").format(Identifier(self.channel)))
+        return conn
 
     def wait(self, timeout: float) -> None:
-        for _ in self.conn.notifies(timeout=timeout, stop_after=1):
-            pass
+        try:
+            for _ in self.conn.notifies(timeout=timeout, stop_after=1):
+                pass
+        except psycopg.OperationalError as e:
+            log.warning("LISTEN connection lost (%s); reconnecting", e)
+            self.conn.close()
+            time.sleep(min(timeout, 1.0))
+            self.conn = self._listen()
 
     def close(self) -> None:
         self.conn.close()

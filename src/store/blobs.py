@@ -88,9 +88,9 @@ class LocalBlobStore(BlobStore):
         key = blob_key(pending.sha256)
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
+        if target.exists() and self._digest(target) == pending.sha256:
             pending._path.unlink(missing_ok=True)
-        else:
+        else:  # new, or a damaged copy that this good upload repairs
             os.replace(pending._path, target)
         return key
 
@@ -100,13 +100,17 @@ class LocalBlobStore(BlobStore):
 
     def read(self, key: str, expected_sha256: str) -> Iterator[bytes]:
         path = self._path(key)
+        if self._digest(path) != expected_sha256:
+            raise BlobIntegrityError(f"blob {key} does not match its recorded sha256")
+        return self._stream(path)
+
+    @staticmethod
+    def _digest(path: Path) -> str:
         digest = hashlib.sha256()
         with path.open("rb") as f:
             for chunk in iter(lambda: f.read(CHUNK), b""):
                 digest.update(chunk)
-        if digest.hexdigest() != expected_sha256:
-            raise BlobIntegrityError(f"blob {key} does not match its recorded sha256")
-        return self._stream(path)
+        return digest.hexdigest()
 
     @staticmethod
     def _stream(path: Path) -> Iterator[bytes]:

@@ -55,11 +55,14 @@ class GroupCommitter:
         self.batches = 0
         self.commands = 0
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
+        self._closed = False
         self._thread = threading.Thread(target=self._loop, name="group-commit", daemon=True)
         self._thread.start()
 
     def save(self, dispute: Dispute, save_kwargs: Mapping[str, Any]) -> list[Recording[Any]]:
         """Called by the application in place of `save(dispute, **save_kwargs)`."""
+        if self._closed:
+            raise RuntimeError("the group committer is closed")
         unknown = set(save_kwargs) - {"idempotency"}
         if unknown:
             raise TypeError(f"group commit cannot carry {sorted(unknown)}")
@@ -70,6 +73,7 @@ class GroupCommitter:
         return pending.done.result()
 
     def close(self) -> None:
+        self._closed = True
         self._queue.put(None)
         self._thread.join(timeout=10)
 
@@ -85,7 +89,13 @@ class GroupCommitter:
                     self._queue.put(None)
                     break
                 batch.append(item)
-            self._commit(batch)
+            try:
+                self._commit(batch)
+            except BaseException as error:  # keep committing: one bad batch must not hang every caller
+                log.exception("group commit failed unexpectedly")
+                for pending in batch:
+                    if not pending.done.done():
+                        pending.done.set_exception(error)
 
     def _commit(self, batch: list[_Pending]) -> None:
         self.batches += 1
@@ -129,8 +139,5 @@ class GroupCommitter:
 
     def _finish(self, processing: ProcessingEvent[Any], recordings: list[Recording[Any]]) -> None:
         """What `Application.save` does after recording: snapshots, then wake followers."""
-        try:
-            self.app._take_snapshots(processing)
-        except Exception:
-            log.exception("snapshotting after a group commit failed; the events are saved")
+        self.app._take_snapshots(processing)  # never raises (see DisputeApp._take_snapshots)
         self.app._notify(recordings)

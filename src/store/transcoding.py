@@ -13,7 +13,7 @@ import typing
 from enum import Enum
 from typing import Any
 
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, Transcoding, UUIDAsHex
 
 from domain import values
 
@@ -65,3 +65,11 @@ class DisputeTranscoder(JSONTranscoder):
         super().__init__()
         for cls in VALUE_CLASSES:
             self.register(DataclassAsDict(cls))
+
+
+def standalone_transcoder() -> DisputeTranscoder:
+    """The transcoder with the library's base transcodings too (outside an Application)."""
+    transcoder = DisputeTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
+        transcoder.register(transcoding)
+    return transcoder

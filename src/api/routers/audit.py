@@ -3,13 +3,13 @@ verification (all from the event store), and the audit log with its export."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import AwareDatetime
 
 from api import audit_export, audit_reads, presenters
 from api.audit_models import AuditPage, HistoryPage, VerifyOut, audit_document, history_entry, verify_out
@@ -19,7 +19,7 @@ from api.pagination import BIGINT, CursorParam, Limit, decode_cursor, page
 from api.problems import ApiProblem
 from api.readiness import wait_for_event_store, wait_for_view
 from api.routers.common import READ_ERRORS as ERRORS
-from api.routers.common import MinPosition
+from api.routers.common import READ_HEADERS, MinPosition
 from api.schemas import DisputeOut
 from domain.access import Read, ensure_may_read
 from projections import audit_log
@@ -32,7 +32,7 @@ def cursor_position(cursor: str | None, name: str) -> int:
     key = decode_cursor(cursor)
     value = 0 if key is None else key.get(name)
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= BIGINT:
-        raise ApiProblem(400, "invalid_cursor", "the cursor is not one this API issued")
+        raise ApiProblem(422, "invalid_cursor", "the cursor is not one this API issued")
     return value
 
 
@@ -40,8 +40,8 @@ def audit_filter(
     dispute_id: UUID | None = None,
     actor_id: Annotated[str | None, Query(max_length=255)] = None,
     type: Annotated[str | None, Query(max_length=100, description="event type, e.g. OfferProposed")] = None,
-    since: Annotated[AwareDatetime | None, Query(description="occurred at or after (RFC 3339)")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="occurred before (RFC 3339)")] = None,
+    since: Annotated[datetime | None, Query(description="occurred at or after (RFC 3339; UTC if no offset)")] = None,
+    until: Annotated[datetime | None, Query(description="occurred before (RFC 3339; UTC if no offset)")] = None,
 ) -> AuditFilter:
     since, until = checked_instant(since, "since"), checked_instant(until, "until")
     if since and until and since > until:
@@ -76,7 +76,7 @@ async def history(
 @router.get(
     "/v1/disputes/{dispute_id}/state",
     response_model=DisputeOut,
-    responses=ERRORS,
+    responses={**ERRORS, 200: {"headers": READ_HEADERS}},
     tags=["disputes"],
     summary="The dispute exactly as it was at a version or an instant, rebuilt from the event store",
 )
@@ -85,7 +85,7 @@ async def state(
     svc: ServicesDep,
     actor: CallerDep,
     version: Annotated[int | None, Query(ge=1, le=BIGINT, description="the version to rebuild")] = None,
-    at: Annotated[AwareDatetime | None, Query(description="an instant (RFC 3339); its latest version")] = None,
+    at: Annotated[datetime | None, Query(description="an instant (RFC 3339; UTC if no offset)")] = None,
     x_min_position: MinPosition = None,
 ) -> JSONResponse:
     if (version is None) == (at is None):
@@ -94,7 +94,8 @@ async def state(
     await wait_for_event_store(svc, x_min_position)
     dispute = await run_in_threadpool(audit_reads.state_as_of, svc.app, dispute_id, actor, version, at)
     assert dispute.modified_on is not None
-    return JSONResponse(presenters.dispute(dispute, actor, dispute.modified_on).model_dump(mode="json"))
+    body = presenters.dispute(dispute, actor, dispute.modified_on).model_dump(mode="json")
+    return JSONResponse(body, headers={"ETag": f'"{dispute.version}"'})
 
 
 @router.get(
@@ -138,7 +139,9 @@ async def export(
     svc: ServicesDep,
     actor: CallerDep,
     filters: Filters,
-    fmt: Annotated[audit_export.ExportFormat, Query(alias="format", description="jsonl or csv")],
+    fmt: Annotated[
+        audit_export.ExportFormat, Query(alias="format", description="jsonl (the default) or csv")
+    ] = audit_export.ExportFormat.JSONL,
     x_min_position: MinPosition = None,
 ) -> StreamingResponse:
     ensure_may_read(actor, Read.AUDIT_LOG)

@@ -17,8 +17,8 @@ READ_HEADERS = {"ETag": COMMAND_HEADERS["ETag"]}
 
 def command_docs(status: int, *problems: int) -> dict[int | str, dict[str, Any]]:
     """The success response's headers, and the problems every command can give
-    (400 is a malformed If-Match) plus `problems`."""
-    docs = responses(400, 401, 404, 422, *problems)
+    plus `problems`."""
+    docs = responses(401, 404, 422, *problems)
     docs[status] = {"headers": COMMAND_HEADERS}
     return docs
 
@@ -29,4 +29,4 @@ IDEMPOTENCY_DOC = "Optional key (<= 255 chars): a repeat with the same body retu
 MinPosition = Annotated[
     int | None, Header(ge=0, description="wait (<= 2 s) until the read source has processed this position")
 ]
-READ_ERRORS = responses(400, 401, 403, 404, 422, 503)
+READ_ERRORS = responses(401, 403, 404, 422, 503)

@@ -12,14 +12,16 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import TypeAdapter, ValidationError
 
 from api.commands import handle
+from api.container import Services
 from api.deps import CallerDep, ServicesDep
 from api.problems import ApiProblem, responses
-from api.routers.common import IDEMPOTENCY_DOC, IF_MATCH_DOC, command_docs
+from api.readiness import wait_for_event_store
+from api.routers.common import IDEMPOTENCY_DOC, IF_MATCH_DOC, MinPosition, command_docs
 from api.schemas import EvidenceOut, Text
 from api.uploads import EvidenceForm, read_evidence_form
 from domain import rules
 from domain.access import Read, ensure_may_read
-from domain.values import Action, EvidenceKind
+from domain.values import Action, Actor, EvidenceKind
 from store.blobs import BlobIntegrityError, sniff_media_type
 
 log = logging.getLogger("disputes.evidence")
@@ -85,9 +87,10 @@ async def submit_evidence(
     idempotency_key: Annotated[str | None, Header(description=IDEMPOTENCY_DOC)] = None,
 ) -> JSONResponse:
     def may_submit() -> None:
-        """Refuse before reading a large body when the upload could never be recorded,
-        unless it repeats a recorded request (answered from its record, as it was)."""
-        if idempotency_key and svc.idempotency.select_idempotency(actor.id, idempotency_key) is not None:
+        """Refuse before reading a large body when the upload could never be recorded.
+        With an Idempotency-Key the refusal must be recorded under the key (with the
+        file's fingerprint), so such requests go through the command path instead."""
+        if idempotency_key:
             return
         rules.check(svc.app.dispute_for(dispute_id, actor), Action.SUBMIT_EVIDENCE, actor, svc.clock())
 
@@ -133,12 +136,19 @@ async def submit_evidence(
     "/{evidence_id}/content",
     response_class=StreamingResponse,
     responses={
-        **responses(401, 403, 404, 422, 500),
+        **responses(401, 403, 404, 422, 500, 503),
         200: {"content": {t: {"schema": {"type": "string", "format": "binary"}} for t in EXTENSIONS}},
     },
     summary="Download an evidence file, checked against its recorded sha256",
 )
-def download_evidence(dispute_id: UUID, evidence_id: str, svc: ServicesDep, actor: CallerDep) -> StreamingResponse:
+async def download_evidence(
+    dispute_id: UUID, evidence_id: str, svc: ServicesDep, actor: CallerDep, x_min_position: MinPosition = None
+) -> StreamingResponse:
+    await wait_for_event_store(svc, x_min_position)
+    return await run_in_threadpool(checked_download, svc, dispute_id, evidence_id, actor)
+
+
+def checked_download(svc: Services, dispute_id: UUID, evidence_id: str, actor: Actor) -> StreamingResponse:
     dispute = svc.app.dispute_for(dispute_id, actor)
     ensure_may_read(actor, Read.EVIDENCE_FILE)
     found = next((e for e in dispute.evidence if e.id == evidence_id), None)

@@ -12,7 +12,7 @@ from api.commands import handle
 from api.deps import CallerDep, ServicesDep
 from api.routers.common import IDEMPOTENCY_DOC, IF_MATCH_DOC, command_docs
 from api.routers.disputes import money
-from api.schemas import DecisionNoteIn, DisputeOut, OfferIn, OfferOut, ReasonIn
+from api.schemas import DecisionNoteIn, DisputeOut, OfferIn, OfferOut, RejectionIn
 
 router = APIRouter(prefix="/v1/disputes/{dispute_id}/offers", tags=["negotiation"])
 IfMatch = Annotated[str | None, Header(description=IF_MATCH_DOC)]
@@ -86,11 +86,11 @@ def reject_offer(
     request: Request,
     svc: ServicesDep,
     actor: CallerDep,
-    body: Annotated[ReasonIn | None, Body()] = None,
+    body: RejectionIn,
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    reason = body.reason if body else ""
+    reason = body.reason
     return handle(
         request,
         svc,

@@ -9,14 +9,14 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
+from api import presenters
 from api.deps import CallerDep, ServicesDep
 from api.instants import checked_instant
 from api.pagination import CursorParam, Limit, cursor_int, cursor_str, cursor_time, decode_cursor, page
-from api.query_schemas import DisputeSummaryPage, SellerPage, SellerScoreOut, StatsOut, TimelinePage
+from api.query_schemas import DisputePage, SellerPage, SellerScoreOut, StatsOut, TimelinePage
 from api.readiness import wait_for_view
 from api.routers.common import READ_ERRORS, MinPosition
 from api.schemas import NO_NUL
-from api.summaries import summary_out
 from domain.access import Read, ensure_may_read, ensure_may_read_seller
 from domain.values import Reason, Role, Status
 from projections import dispute_list, penalties, statistics, timeline
@@ -26,7 +26,7 @@ router = APIRouter(tags=["queries"])
 
 @router.get(
     "/v1/disputes",
-    response_model=DisputeSummaryPage,
+    response_model=DisputePage,
     responses=READ_ERRORS,
     tags=["disputes"],
     summary="Search disputes (each caller sees what it may see)",
@@ -59,8 +59,9 @@ async def list_disputes(
         opened_before=checked_instant(opened_before, "opened_before"),
     )
     rows = await run_in_threadpool(dispute_list.search, svc.views, actor, filters, after, limit + 1)
-    items = [summary_out(r) for r in rows]
-    return page(items, limit, lambda s: {"opened_at": s.opened_at.isoformat(), "id": str(s.id)})
+    now = svc.clock()
+    items = [presenters.dispute(dispute_list.document_of(r), actor, now) for r in rows]
+    return page(items, limit, lambda d: {"opened_at": d.opened_at.isoformat(), "id": str(d.id)})
 
 
 @router.get(
@@ -141,9 +142,9 @@ async def list_sellers(
     when = checked_instant(as_of, "as_of") or svc.clock()
     key = decode_cursor(cursor)
     after = (cursor_int(key, "score"), cursor_str(key, "seller_id")) if key is not None else None
-    rows = await run_in_threadpool(penalties.ranking, svc.views, when, svc.settings.penalty_window, after, limit + 1)
-    items = [{"seller_id": s, "score": n, "level": penalties.level(n)} for s, n in rows]
-    return page(items, limit, lambda i: {"score": i["score"], "seller_id": i["seller_id"]})
+    scores = await run_in_threadpool(penalties.ranking, svc.views, when, svc.settings.penalty_window, after, limit + 1)
+    items = [SellerScoreOut.model_validate(score, from_attributes=True) for score in scores]
+    return page(items, limit, lambda i: {"score": i.score, "seller_id": i.seller_id})
 
 
 @router.get(
@@ -162,13 +163,7 @@ async def dispute_stats(
     x_min_position: MinPosition = None,
 ) -> dict[str, Any]:
     ensure_may_read(actor, Read.STATISTICS)
+    since, until = checked_instant(since, "since"), checked_instant(until, "until")
     await wait_for_view(svc, statistics.Statistics.name, x_min_position)
-    groups = await run_in_threadpool(
-        statistics.dispute_statistics,
-        svc.views,
-        group_by,
-        checked_instant(since, "since"),
-        checked_instant(until, "until"),
-        svc.clock(),
-    )
+    groups = await run_in_threadpool(statistics.dispute_statistics, svc.views, group_by, since, until, svc.clock())
     return {"group_by": group_by, "since": since, "until": until, "groups": groups}
