@@ -120,6 +120,12 @@ class Parties:
     def __init__(self, buyer: Caller, seller: Caller, agent: Caller) -> None:
         self.buyer, self.seller, self.agent = buyer, seller, agent
 
+    @classmethod
+    def on(cls, client: Any) -> Parties:
+        """buyer-1, seller-1 and an agent, calling through `client`."""
+        return cls(Caller(client, Role.BUYER, "buyer-1"), Caller(client, Role.SELLER, "seller-1"),
+                   Caller(client, Role.AGENT, "a"))  # fmt: skip
+
     def open(self, remedy: str = "refund_only") -> dict[str, Any]:
         return ok(self.buyer.post("/v1/disputes", opening(self.seller.id, remedy=remedy)), 201)
 

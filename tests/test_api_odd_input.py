@@ -34,9 +34,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 @pytest.fixture
 def parties(client: TestClient) -> Parties:
-    return Parties(
-        Caller(client, Role.BUYER, "buyer-1"), Caller(client, Role.SELLER, "seller-1"), Caller(client, Role.AGENT, "a")
-    )
+    return Parties.on(client)
 
 
 def cursor(key: Any) -> str:

@@ -12,8 +12,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.settings import Settings
-from api_support import PNG, SECRET, Caller, Parties, ok
-from domain.values import Role
+from api_support import PNG, SECRET, Parties, ok
 
 
 @pytest.fixture
@@ -32,9 +31,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 
 @pytest.fixture
 def parties(client: TestClient) -> Parties:
-    return Parties(
-        Caller(client, Role.BUYER, "buyer-1"), Caller(client, Role.SELLER, "seller-1"), Caller(client, Role.AGENT, "a")
-    )
+    return Parties.on(client)
 
 
 def test_a_long_but_valid_evidence_request_duration_is_a_4xx_not_a_500(parties: Parties) -> None:
