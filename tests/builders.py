@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from domain.application import CommandResult, DisputeApp
-from domain.values import Actor, Context, EvidenceKind, Money, Reason, Remedy, Role, Status
+from domain.values import Actor, Context, Money, Reason, Remedy, Role, Status
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 BUYER = Actor("buyer-1", Role.BUYER)
@@ -116,9 +116,6 @@ def scenario_in(app: DisputeApp, status: Status, clock: Clock | None = None) -> 
 
 def fake_file(content: bytes = b"\x89PNG\r\n\x1a\n evidence") -> tuple[str, int]:
     return hashlib.sha256(content).hexdigest(), len(content)
-
-
-EVIDENCE_KIND = EvidenceKind.PHOTO
 
 
 def state_of(dispute: object) -> str:

@@ -215,11 +215,7 @@ def body_for(kind: Kind, dispute: Dispute, viewer: Actor, now: Any) -> dict[str,
 
 def location(kind: Kind, dispute: Dispute, body: dict[str, Any]) -> str:
     base = f"/v1/disputes/{dispute.id}"
-    if kind == "dispute":
-        return base
-    if kind == "evidence":
-        return f"{base}/evidence/{body['id']}/content"
-    return base
+    return f"{base}/evidence/{body['id']}/content" if kind == "evidence" else base
 
 
 def request_id(header: str | None) -> str:

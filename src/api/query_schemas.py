@@ -7,14 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from api.schemas import ActorOut, DisputeOut
-
-
-class DisputePage(BaseModel):
-    """Full dispute bodies, as the caller may see them, searched by index."""
-
-    items: list[DisputeOut]
-    next_cursor: str | None
+from api.schemas import ActorOut, DisputeOut, Page
 
 
 class TimelineEntryOut(BaseModel):
@@ -25,11 +18,6 @@ class TimelineEntryOut(BaseModel):
     occurred_at: datetime
     summary: str
     data: dict[str, Any]
-
-
-class TimelinePage(BaseModel):
-    items: list[TimelineEntryOut]
-    next_cursor: str | None
 
 
 class BreakdownOut(BaseModel):
@@ -46,9 +34,9 @@ class SellerScoreOut(BaseModel):
     breakdown: dict[str, BreakdownOut]
 
 
-class SellerPage(BaseModel):
-    items: list[SellerScoreOut]
-    next_cursor: str | None
+DisputePage = Page[DisputeOut]  # full dispute bodies, as the caller may see them
+TimelinePage = Page[TimelineEntryOut]
+SellerPage = Page[SellerScoreOut]
 
 
 class RefundTotalOut(BaseModel):

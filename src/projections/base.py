@@ -264,14 +264,3 @@ def apply_batch(
         for event, position in events:
             writer.project(event, position)
         writer.finish()
-
-
-def position(db: Database, name: str, number: int) -> int | None:
-    with db.reading() as cur:
-        cur.run(
-            "SELECT position FROM {tracking} WHERE projection = %s AND generation = %s",
-            [name, number],
-            tracking=TRACKING,
-        )
-        row = cur.one()
-    return None if row is None else int(row["position"])

@@ -160,13 +160,3 @@ def lag(app: DisputeApp, db: Database, projection: type[Projection]) -> tuple[in
     head = app.recorder.max_notification_id() or 0
     generation = base.active(db, projection.name)
     return (generation.position if generation else None), head
-
-
-def wait_for(db: Database, projection: type[Projection], position: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        generation = base.active(db, projection.name)
-        if generation is not None and generation.position >= position:
-            return True
-        time.sleep(0.05)
-    return False
