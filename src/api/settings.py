@@ -157,7 +157,7 @@ class Settings(BaseSettings):
 
     def eventsourcing_env(self) -> dict[str, str]:
         env = {
-            "TRANSCODER_TOPIC": "store.transcoding:DisputeTranscoder",
+            "TRANSCODER_TOPIC": "domain.transcodings:DisputeTranscoder",
             "SNAPSHOT_INTERVAL": str(self.snapshot_interval),
             "IS_SNAPSHOTTING_ENABLED": "y" if self.snapshot_interval > 0 else "n",
         }

@@ -12,7 +12,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from domain.dispute import Dispute
-from store.transcoding import standalone_transcoder
+from domain.transcodings import standalone_transcoder
 
 TRANSCODER = standalone_transcoder()
 TOPIC = get_topic(Dispute)

@@ -1,4 +1,7 @@
-"""JSON transcodings for the domain's value objects (used by snapshots).
+"""JSON transcodings for the domain's value objects (used by snapshots and by the
+read models' dispute documents). They live in the domain because they say how
+its values are written, and both the store and the projections need them; they
+use only `eventsourcing.persistence`'s codec classes, no database driver.
 
 Events hold only JSON-native values and datetimes; aggregate state (and so
 snapshots) holds frozen dataclasses with enum fields, which this transcoder
