@@ -25,16 +25,16 @@ from datetime import UTC, datetime
 import psycopg
 from psycopg.sql import SQL, Identifier
 
-from api.container import build_views_db, ensure_views
-from api.settings import Settings
+from bootstrap import build_views_db, ensure_views
 from domain.application import DisputeApp
 from domain.dispute import Dispute
 from domain.values import Actor, Context, Money, Reason, Remedy, Role
 from projections import base
 from projections.catalog import PROJECTIONS
 from projections.runner import Follower
+from service.ports import IdempotencyClaim
+from service.settings import Settings
 from store.group_commit import GroupCommitter
-from store.idempotency import IdempotencyClaim
 
 BUYER = Actor("bench-buyer", Role.BUYER)
 

@@ -34,10 +34,10 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "src"))
 
 from api import audit_export
 from api.auth import mint
-from api.settings import Settings
 from domain.values import Role
 from projections import audit_log, base
 from projections.db import PostgresDatabase
+from service.settings import Settings
 
 ROOT = Path(__file__).parents[1]
 CHECKPOINTS = (10_000, 100_000, 1_000_000)

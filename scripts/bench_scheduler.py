@@ -38,11 +38,11 @@ from psycopg.sql import SQL, Identifier
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "src"))
 
-from api.container import build_app
-from api.settings import Settings
+from bootstrap import build_app
 from domain.application import DisputeApp
 from domain.events import DEADLINE_EVENTS, DeadlinePassed
 from domain.values import Actor, Context, Deadline, Money, Reason, Remedy, Role
+from service.settings import Settings
 
 WINDOWS = {
     "evidence_window": "PT2S",

@@ -15,13 +15,13 @@ from psycopg.sql import SQL, Identifier
 from typer.testing import CliRunner, Result
 
 from api.auth import mint
-from api.cli import cli
-from api.container import Services, build_services
 from api.main import create_app
-from api.settings import Settings
+from bootstrap import Services, build_services
 from builders import AGENT, BUYER, SELLER, T0, Scenario, fake_file, usd
+from cli.main import cli
 from domain.application import DisputeApp
 from domain.values import Actor, Deadline, EvidenceKind, Outcome, Remedy, ReturnCondition, Role
+from service.settings import Settings
 
 AUDITOR_ID = "aud-1"
 

@@ -18,11 +18,11 @@ import pytest
 from fastapi.testclient import TestClient
 from psycopg.sql import SQL, Identifier
 
-from api.container import build_app
 from api.main import create_app
-from api.settings import Settings
+from bootstrap import build_app
 from contract_support import settings_for as contract_settings
 from domain.application import DisputeApp
+from service.settings import Settings
 
 PG_URL = os.environ.get("DISPUTES_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 RUN_ID = f"t{os.getpid()}_{secrets.token_hex(3)}"

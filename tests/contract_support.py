@@ -10,8 +10,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from api.auth import mint
-from api.settings import Settings
 from domain.values import Role
+from service.settings import Settings
 
 SECRET = "x" * 40
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

@@ -12,7 +12,7 @@ from uuid import UUID
 from fastapi.testclient import TestClient
 
 from api.auth import mint
-from api.container import Services
+from bootstrap import Services
 from builders import AGENT, BUYER, SELLER
 from domain.events import DeadlinePassed, DisputeEvent
 from domain.values import Actor

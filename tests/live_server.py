@@ -1,4 +1,4 @@
-"""The API as a real process (`python -m api.cli serve`), for tests that kill it."""
+"""The API as a real process (`python -m cli.main serve`), for tests that kill it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from api.settings import Settings
+from service.settings import Settings
 
 START_TIMEOUT = 30.0
 
@@ -55,7 +55,7 @@ class LiveServer:
         self.starts += 1
         log = (self.log_dir / f"server-{self.starts}.log").open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "cli.main", "serve", "--port", str(self.port)],
             env=server_env(self.settings, **overrides),
             cwd=self.log_dir,
             stdout=log,

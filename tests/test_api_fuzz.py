@@ -35,10 +35,10 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.main import create_app
-from api.settings import Settings
 from api_support import SECRET, Caller, Parties, ok
 from conftest import RUN_ID, settings_for
 from domain.values import Role
+from service.settings import Settings
 
 ROLES = [Role.BUYER, Role.SELLER, Role.AGENT, Role.AUDITOR, Role.ANALYST]
 CHECKS = [

@@ -15,13 +15,13 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.container import Services, build_app
 from api.main import create_app
-from api.settings import Settings
 from api_support import PDF, PNG, Caller, Parties, ok, opening, usd_offer
+from bootstrap import Services, build_app
 from conftest import settings_for
 from domain.values import Role
 from live_server import LiveServer
+from service.settings import Settings
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from api.settings import Settings
 from api_support import SECRET, Caller, Parties, ok, opening
 from domain.values import Role
+from service.settings import Settings
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 

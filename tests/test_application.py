@@ -12,8 +12,8 @@ from domain.application import DisputeApp
 from domain.dispute import dispute_id_for
 from domain.errors import DisputeExists, DisputeNotFound, InvalidTransition, NotParty, VersionConflict
 from domain.values import Context, Deadline, OfferStatus, Reason, Remedy, Status
-from store.audit import verify_chain
-from store.idempotency import IdempotencyClaim, IdempotencyKeyTaken
+from service.ports import IdempotencyClaim, IdempotencyKeyTaken
+from service.recorded import verify_chain
 
 
 def test_opening_returns_id_version_and_position(app: DisputeApp) -> None:

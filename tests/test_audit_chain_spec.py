@@ -14,13 +14,13 @@ from uuid import UUID
 
 import pytest
 
-from api.container import build_app
-from api.settings import Settings
 from audit_support import sql_events
+from bootstrap import build_app
 from builders import AGENT, BUYER, SELLER, Scenario
 from conftest import settings_for
 from domain.application import DisputeApp
 from domain.values import Actor, Context, Money, Reason, Remedy
+from service.settings import Settings
 
 DOC = Path(__file__).parents[1] / "docs" / "audit.md"
 GENESIS = "0" * 64

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from api.settings import Settings
 from audit_support import as_actor, client, headers, long_dispute, run_cli, services
 from builders import BUYER, OTHER_BUYER, SELLER, Scenario
 from conftest import settings_for
 from domain.dispute import dispute_id_for
 from domain.values import Role
+from service.settings import Settings
 
 METADATA_KEYS = {"timestamp", "actor_id", "actor_role", "request_id", "idempotency_key", "chain_hash"}
 

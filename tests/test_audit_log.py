@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.settings import Settings
 from audit_support import client, headers, long_dispute, run_cli, services
 from builders import AGENT, T0, Scenario
 from conftest import settings_for
 from domain.values import Role
+from service.settings import Settings
 
 
 @dataclass

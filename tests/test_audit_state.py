@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from api import audit_reads
 from audit_support import as_actor, client, headers, long_dispute, services
 from builders import AUDITOR, BUYER, OTHER_BUYER, T0, Scenario, state_of
 from conftest import settings_for
@@ -16,7 +15,8 @@ from domain.application import DisputeApp
 from domain.dispute import dispute_id_for
 from domain.errors import DisputeNotFound
 from domain.values import Role
-from store.audit import verify_chain
+from service import audit as audit_reads
+from service.recorded import verify_chain
 
 
 def test_state_at_every_version_and_instant_equals_the_live_state_after_each_command(app: DisputeApp) -> None:

@@ -11,8 +11,6 @@ from uuid import UUID
 
 import pytest
 
-from api.container import build_app
-from api.settings import Settings
 from audit_support import (
     client,
     delete_event,
@@ -22,9 +20,11 @@ from audit_support import (
     run_cli,
     stored_state,
 )
+from bootstrap import build_app
 from builders import Scenario
 from conftest import settings_for
 from domain.values import Role
+from service.settings import Settings
 
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import yaml
 
-from api.cli import cli
-from api.settings import Settings
+from cli.main import cli
+from service.settings import Settings
 
 ROOT = Path(__file__).parents[1]
 

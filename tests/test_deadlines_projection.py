@@ -7,8 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from api.container import build_views_db, ensure_views
-from api.settings import Settings
+from bootstrap import build_views_db, ensure_views
 from builders import AGENT, BUYER, Clock, Scenario, scenario_in
 from domain.application import DisputeApp
 from domain.values import Deadline, Status
@@ -16,6 +15,7 @@ from projections import base, deadlines
 from projections.db import Database
 from projections.deadlines import Deadlines
 from projections.runner import Follower
+from service.settings import Settings
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ import pytest
 from eventsourcing.cipher import AESCipher
 from pydantic import ValidationError
 
-from api.container import build_app
-from api.settings import Settings
 from audit_support import client, headers, long_dispute, overwrite_state, run_cli, sql_events, stored_state
+from bootstrap import build_app
 from conftest import settings_for
+from service.settings import Settings
 
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 PLAINTEXT = (b"it came in pieces", b"buyer-1", b"chain_hash", b"DisputeOpened", b"_type_")

@@ -11,9 +11,9 @@ from builders import BUYER, SELLER, Scenario
 from domain.application import DisputeApp
 from domain.errors import InvalidTransition
 from domain.values import OfferStatus, Remedy
-from store.audit import verify_chain
+from service.ports import IdempotencyClaim, IdempotencyKeyTaken
+from service.recorded import verify_chain
 from store.group_commit import GroupCommitter
-from store.idempotency import IdempotencyClaim, IdempotencyKeyTaken
 
 
 @pytest.fixture

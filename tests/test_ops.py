@@ -10,13 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.cli import cli
 from api.main import create_app
-from api.settings import Settings
 from builders import Scenario
+from cli.main import cli
 from conftest import settings_for
 from projections.catalog import PROJECTIONS
 from projections.runner import Follower
+from service.settings import Settings
 
 SECRET = "test-secret-0123456789abcdef0123456789"
 

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from api.container import build_app, build_views_db, ensure_views
-from api.settings import Settings
+from bootstrap import build_app, build_views_db, ensure_views
 from builders import AGENT, SELLER, T0, Scenario, scenario_in
 from conftest import settings_for
 from domain.application import DisputeApp
@@ -25,10 +24,11 @@ from projections import base, penalties
 from projections.catalog import PROJECTIONS
 from projections.db import Database
 from projections.runner import Follower
+from service.settings import Settings
 
 pytestmark = [pytest.mark.slow]
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-DISPUTES_CLI = [sys.executable, "-m", "api.cli"]
+DISPUTES_CLI = [sys.executable, "-m", "cli.main"]
 
 
 def env_for(settings: Settings, **extra: str) -> dict[str, str]:

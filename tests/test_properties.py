@@ -11,8 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.container import build_app
-from api.settings import Settings
+from bootstrap import build_app
 from builders import AGENT, AUDITOR, BUYER, ORDER_AMOUNT, OTHER_BUYER, SELLER, SYSTEM, T0, fake_file, state_of
 from domain.dispute import Dispute
 from domain.errors import DomainError
@@ -28,7 +27,8 @@ from domain.values import (
     ReturnCondition,
     Role,
 )
-from store.audit import verify_chain
+from service.recorded import verify_chain
+from service.settings import Settings
 
 ANYONE = [BUYER, SELLER, AGENT, AUDITOR, SYSTEM, OTHER_BUYER]
 money = st.builds(

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from api.container import build_app, build_views_db, ensure_views
-from api.settings import Settings
+from bootstrap import build_app, build_views_db, ensure_views
 from builders import AGENT, BUYER, OTHER_BUYER, SELLER, SYSTEM, T0, Scenario, scenario_in, usd
 from conftest import settings_for
 from domain.application import DisputeApp
@@ -18,6 +17,7 @@ from projections import dispute_list, penalties, statistics, timeline
 from projections.catalog import PROJECTIONS
 from projections.db import Database, as_json
 from projections.runner import Follower
+from service.settings import Settings
 
 VIEW_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 WINDOW = timedelta(days=90)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from psycopg.sql import SQL, Identifier
 
-from api.container import build_app, build_views_db, ensure_views
+from bootstrap import build_app, build_views_db, ensure_views
 from builders import AGENT, Clock, scenario_in
 from conftest import settings_for
 from domain.values import Outcome, Status

@@ -11,7 +11,8 @@ import pytest
 from builders import BUYER, Scenario
 from domain.application import DisputeApp
 from domain.dispute import Dispute
-from store.blobs import BlobIntegrityError, LocalBlobStore, blob_key
+from service.ports import BlobIntegrityError
+from store.blobs import LocalBlobStore, blob_key
 from store.group_commit import GroupCommitter
 
 

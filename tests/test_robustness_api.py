@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from api.settings import Settings
 from api_support import PNG, SECRET, Parties, ok
+from service.settings import Settings
 
 
 @pytest.fixture

@@ -15,10 +15,7 @@ from uuid import UUID
 
 import pytest
 
-from api.container import build_app, build_views_db, ensure_views
-from api.metrics import Metrics
-from api.scheduler import Scheduler, build_scheduler
-from api.settings import Settings
+from bootstrap import build_app, build_views_db, ensure_views
 from builders import AGENT, BUYER, T0, Clock, Scenario, usd
 from conftest import settings_for
 from domain.application import DisputeApp
@@ -26,6 +23,9 @@ from domain.values import Deadline, Outcome, ResolvedHow, Role, Status
 from projections import deadlines
 from projections.db import Database
 from projections.deadlines import OpenDeadline
+from service.metrics import Metrics
+from service.scheduler import Scheduler, build_scheduler
+from service.settings import Settings
 
 
 @dataclass

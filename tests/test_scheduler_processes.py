@@ -20,13 +20,13 @@ from pathlib import Path
 import pytest
 from eventsourcing.utils import get_topic
 
-from api.container import build_app
-from api.settings import Settings
+from bootstrap import build_app
 from builders import AGENT, BUYER, SELLER, usd
 from conftest import settings_for
 from domain.application import DisputeApp
 from domain.events import DEADLINE_EVENTS, DeadlinePassed
 from domain.values import Actor, Context, Deadline, Reason, Remedy
+from service.settings import Settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 DISPUTES = 300

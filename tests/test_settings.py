@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from api.settings import Settings
+from service.settings import Settings
 
 
 def test_defaults_are_the_embedded_sqlite_store_and_the_spec_durations(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,14 +6,14 @@ from typing import Any
 
 import pytest
 
-from api.container import build_app
-from api.settings import Settings
+from bootstrap import build_app
 from builders import AGENT, BUYER, SELLER, Scenario, state_of
 from conftest import settings_for
 from domain import events
 from domain.application import DisputeApp
 from domain.dispute import Dispute
-from store.audit import verify_chain
+from service.recorded import verify_chain
+from service.settings import Settings
 
 
 def _many_messages(app: DisputeApp, count: int) -> Scenario:

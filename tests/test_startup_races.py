@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from api.container import build_services, connect
-from api.settings import Settings
+from bootstrap import build_services, connect
 from builders import Scenario
 from projections.catalog import PROJECTIONS
 from projections.runner import Follower
+from service.settings import Settings
 
 SECRET = "test-secret-0123456789abcdef0123456789"
 

@@ -9,8 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from api.container import build_app
-from api.settings import Settings
+from bootstrap import build_app
 from builders import (
     AGENT,
     ANALYST,
@@ -37,6 +36,7 @@ from domain.values import (
     Role,
     Status,
 )
+from service.settings import Settings
 
 S = Status
 BAD = InvalidTransition

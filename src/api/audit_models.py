@@ -13,7 +13,7 @@ from api.schemas import ActorOut, Page
 from domain.chain import NotCanonical, canonical_time, normalise
 from projections.common import METADATA
 from projections.db import Row
-from store.audit import ChainReport, RecordedEvent
+from service.recorded import ChainReport, RecordedEvent
 
 
 class HistoryEntryOut(BaseModel):

@@ -10,8 +10,8 @@ from pathlib import Path
 import jwt
 
 from api.problems import ApiProblem
-from api.settings import Settings
 from domain.values import Actor, Role
+from service.settings import Settings
 
 API_ROLES = frozenset({Role.BUYER, Role.SELLER, Role.AGENT, Role.AUDITOR, Role.ANALYST})
 ALGORITHM = "HS256"

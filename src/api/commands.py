@@ -31,13 +31,13 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from api import presenters
-from api.container import Services
 from api.problems import PROBLEM_JSON, ApiProblem, domain_problem, problem_body
+from bootstrap import Services
 from domain.application import CommandResult
 from domain.dispute import Dispute
 from domain.errors import ConcurrentModification, DomainError, VersionConflict
 from domain.values import Actor, Context
-from store.idempotency import IdempotencyClaim, IdempotencyKeyTaken, IdempotencyRecord
+from service.ports import IdempotencyClaim, IdempotencyKeyTaken, IdempotencyRecord
 
 log = logging.getLogger("disputes.api")
 Kind = Literal["dispute", "offer", "evidence", "message", "evidence_request"]

@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import State
 
 from api.auth import actor_from_header
-from api.container import Services
+from bootstrap import Services
 from domain.values import Actor
 
 bearer = HTTPBearer(auto_error=False, description="HS256 JWT with sub, role and exp claims")

@@ -14,9 +14,9 @@ from fastapi.openapi.utils import get_openapi
 from api import deps, problems
 from api.auth import resolve_secret
 from api.commands import request_id
-from api.container import Services, build_services
 from api.routers import audit, disputes, evidence, lifecycle, negotiation, ops, queries
-from api.settings import Settings
+from bootstrap import Services, build_services
+from service.settings import Settings
 
 log = logging.getLogger("disputes.api")
 DESCRIPTION = """Event-sourced dispute resolution for a marketplace.

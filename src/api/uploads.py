@@ -14,7 +14,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from api.problems import ApiProblem
-from store.blobs import BlobStore, BlobTooLarge, PendingBlob
+from service.ports import BlobStore, BlobTooLarge, PendingBlob
 
 MAX_FIELD_BYTES = 16 * 1024
 MULTIPART_OVERHEAD = 64 * 1024

@@ -30,7 +30,8 @@ from eventsourcing.persistence import RecordConflictError, Recording
 
 from domain.application import DisputeApp
 from domain.dispute import Dispute
-from store.idempotency import ClaimAt, IdempotencyClaim, IdempotencyKeyTaken
+from service.ports import IdempotencyClaim, IdempotencyKeyTaken
+from store.idempotency import ClaimAt
 
 log = logging.getLogger("disputes.group_commit")
 

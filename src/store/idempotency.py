@@ -5,47 +5,13 @@ the original outcome and appends nothing."""
 from __future__ import annotations
 
 import json
-from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 
-
-@dataclass(frozen=True)
-class IdempotencyClaim:
-    """What a command's save() carries (as the `idempotency` keyword)."""
-
-    scope: str
-    key: str
-    fingerprint: str
-    outcome: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class IdempotencyRecord:
-    scope: str
-    key: str
-    fingerprint: str
-    outcome: dict[str, Any]
-    dispute_id: str | None
-    version: int | None
-    position: int | None
-
-
-class IdempotencyKeyTaken(Exception):
-    """Another request with this key committed first; nothing was appended."""
-
-
-class IdempotencyStore(ABC):
-    @abstractmethod
-    def select_idempotency(self, scope: str, key: str) -> IdempotencyRecord | None:
-        """The stored outcome of the request with this key, if any."""
-
-    @abstractmethod
-    def insert_idempotency_outcome(self, claim: IdempotencyClaim) -> None:
-        """Record the outcome of a command that appended nothing (an error)."""
+from service.ports import IdempotencyClaim
 
 
 def encode_outcome(outcome: dict[str, Any]) -> str:

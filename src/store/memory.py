@@ -9,14 +9,8 @@ from uuid import UUID
 from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 
-from store.idempotency import (
-    Claims,
-    IdempotencyClaim,
-    IdempotencyKeyTaken,
-    IdempotencyRecord,
-    IdempotencyStore,
-    resolve_claims,
-)
+from service.ports import IdempotencyClaim, IdempotencyKeyTaken, IdempotencyRecord, IdempotencyStore
+from store.idempotency import Claims, resolve_claims
 
 
 class MemoryRecorder(POPOApplicationRecorder, IdempotencyStore):

@@ -18,15 +18,8 @@ from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
 from psycopg.sql import SQL, Identifier
 
-from store.idempotency import (
-    Claims,
-    IdempotencyClaim,
-    IdempotencyKeyTaken,
-    IdempotencyRecord,
-    IdempotencyStore,
-    claim_targets,
-    encode_outcome,
-)
+from service.ports import IdempotencyClaim, IdempotencyKeyTaken, IdempotencyRecord, IdempotencyStore
+from store.idempotency import Claims, claim_targets, encode_outcome
 
 
 class PostgresRecorder(PostgresApplicationRecorder, IdempotencyStore):

@@ -11,15 +11,8 @@ from uuid import UUID
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteFactory
 
-from store.idempotency import (
-    Claims,
-    IdempotencyClaim,
-    IdempotencyKeyTaken,
-    IdempotencyRecord,
-    IdempotencyStore,
-    encode_outcome,
-    resolve_claims,
-)
+from service.ports import IdempotencyClaim, IdempotencyKeyTaken, IdempotencyRecord, IdempotencyStore
+from store.idempotency import Claims, encode_outcome, resolve_claims
 
 IDEMPOTENCY_TABLE = "idempotency_keys"
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from api import audit_export, audit_reads, presenters
+from api import audit_export, presenters
 from api.audit_models import AuditPage, HistoryPage, VerifyOut, audit_document, history_entry, verify_out
 from api.deps import CallerDep, ServicesDep
 from api.instants import checked_instant
@@ -24,6 +24,7 @@ from api.schemas import DisputeOut
 from domain.access import Read, ensure_may_read
 from projections import audit_log
 from projections.audit_log import AuditFilter
+from service import audit as audit_reads
 
 router = APIRouter(tags=["audit"])
 

@@ -12,17 +12,18 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import TypeAdapter, ValidationError
 
 from api.commands import handle
-from api.container import Services
 from api.deps import CallerDep, ServicesDep
 from api.problems import ApiProblem, responses
 from api.readiness import wait_for_event_store
 from api.routers.common import IDEMPOTENCY_DOC, IF_MATCH_DOC, MinPosition, command_docs
 from api.schemas import EvidenceOut, Text
 from api.uploads import EvidenceForm, read_evidence_form
+from bootstrap import Services
 from domain import rules
 from domain.access import Read, ensure_may_read
 from domain.values import Action, Actor, EvidenceKind
-from store.blobs import BlobIntegrityError, sniff_media_type
+from service.media import sniff_media_type
+from service.ports import BlobIntegrityError
 
 log = logging.getLogger("disputes.evidence")
 DESCRIPTION: TypeAdapter[str] = TypeAdapter(Text)

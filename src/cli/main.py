@@ -8,9 +8,11 @@ from typing import Annotated
 
 import typer
 
-from api import cli_audit, cli_projections, cli_scheduler
-from api.settings import Settings
+from cli import audit as cli_audit
+from cli import projections as cli_projections
+from cli import scheduler as cli_scheduler
 from domain.values import Role
+from service.settings import Settings
 
 cli = typer.Typer(help="Dispute resolution backend", no_args_is_help=True)
 cli.add_typer(cli_projections.app, name="projections")

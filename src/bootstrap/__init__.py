@@ -18,17 +18,17 @@ from typing import Any
 import psycopg
 from eventsourcing.persistence import IntegrityError, OperationalError
 
-from api.metrics import Metrics
-from api.scheduler import build_scheduler
-from api.settings import Settings
 from domain.application import DisputeApp
 from projections import base
 from projections.catalog import PROJECTIONS
 from projections.db import Database, PostgresDatabase, SQLiteDatabase
 from projections.runner import Follower, ListenWaiter, PollingWaiter, SignalWaiter, Waiter
-from store.blobs import BlobStore, LocalBlobStore
+from service.metrics import Metrics
+from service.ports import BlobStore, IdempotencyStore
+from service.scheduler import build_scheduler
+from service.settings import Settings
+from store.blobs import LocalBlobStore
 from store.group_commit import GroupCommitter
-from store.idempotency import IdempotencyStore
 from store.postgres import ensure_schema
 
 log = logging.getLogger("disputes.container")

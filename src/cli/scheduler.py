@@ -10,12 +10,12 @@ from typing import Annotated
 import typer
 from prometheus_client import start_http_server
 
-from api.container import connect, utc_now
-from api.metrics import Metrics
-from api.scheduler import build_scheduler
-from api.settings import Settings
+from bootstrap import connect, utc_now
 from projections import deadlines
 from projections.runner import Follower
+from service.metrics import Metrics
+from service.scheduler import build_scheduler
+from service.settings import Settings
 
 app = typer.Typer(help="The deadline scheduler: expire due deadlines as the system actor", no_args_is_help=True)
 log = logging.getLogger("disputes.scheduler")

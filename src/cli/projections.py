@@ -9,11 +9,11 @@ from typing import Annotated
 
 import typer
 
-from api.container import connect, new_waiter
-from api.settings import Settings
+from bootstrap import connect, new_waiter
 from projections import base
 from projections.catalog import PROJECTIONS
 from projections.runner import Follower
+from service.settings import Settings
 
 app = typer.Typer(help="Read models: run the worker, rebuild one, show positions", no_args_is_help=True)
 log = logging.getLogger("disputes.projections")

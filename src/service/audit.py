@@ -13,7 +13,7 @@ from domain.application import DisputeApp
 from domain.dispute import Dispute
 from domain.errors import DisputeNotFound, RoleNotAllowed
 from domain.values import Actor
-from store.audit import ChainReport, RecordedEvent, decode, positioned, recorded_page, verify_chain
+from service.recorded import ChainReport, RecordedEvent, decode, positioned, recorded_page, verify_chain
 
 
 class VersionNotFound(DisputeNotFound):

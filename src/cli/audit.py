@@ -16,16 +16,17 @@ import typer
 from eventsourcing.domain import OriginatorVersionError
 from eventsourcing.persistence import MapperDeserialisationError
 
-from api import audit_export, audit_reads, presenters
+from api import audit_export, presenters
 from api.audit_models import history_entry
-from api.container import build_app, build_views_db, ensure_views
-from api.settings import Settings
+from bootstrap import build_app, build_views_db, ensure_views
 from domain.application import DisputeApp
 from domain.values import Actor, Role
 from projections.audit_log import AuditFilter, AuditLog, all_entries
 from projections.db import Database
 from projections.runner import Follower, lag
-from store.audit import ChainReport, dispute_ids, verify_chain
+from service import audit as audit_reads
+from service.recorded import ChainReport, dispute_ids, verify_chain
+from service.settings import Settings
 
 app = typer.Typer(help="Offline audit: replay a dispute, verify chains, export the audit log", no_args_is_help=True)
 OFFLINE_AUDITOR = Actor("offline-auditor", Role.AUDITOR)

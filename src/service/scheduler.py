@@ -25,7 +25,6 @@ from uuid import UUID
 
 import prometheus_client
 
-from api.metrics import Metrics
 from domain.application import DisputeApp
 from domain.errors import DeadlineNotDue, DeadlineNotOpen, VersionConflict
 from domain.values import Actor, Context, Role
@@ -33,6 +32,7 @@ from projections import deadlines
 from projections.db import Database
 from projections.deadlines import Deadlines, OpenDeadline
 from projections.runner import Follower
+from service.metrics import Metrics
 
 log = logging.getLogger("disputes.scheduler")
 SYSTEM = Actor("scheduler", Role.SYSTEM)
