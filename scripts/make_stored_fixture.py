@@ -30,8 +30,7 @@ from typing import Any
 from uuid import UUID
 
 from api import presenters
-from api.container import build_app
-from api.settings import Settings
+from bootstrap import build_app
 from domain import events
 from domain.application import CommandResult, DisputeApp
 from domain.values import (
@@ -46,7 +45,8 @@ from domain.values import (
     ReturnCondition,
     Role,
 )
-from store.idempotency import IdempotencyClaim
+from service.ports import IdempotencyClaim
+from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"

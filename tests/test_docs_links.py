@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from api.settings import Settings  # the one import of the settings class (it may move)
+from service.settings import Settings  # the one import of the settings class (it may move)
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGURATION = ROOT / "docs" / "configuration.md"

@@ -31,14 +31,14 @@ from eventsourcing.application import Repository
 from eventsourcing.utils import resolve_topic
 
 from api import presenters
-from api.container import build_app
-from api.settings import Settings
+from bootstrap import build_app
 from builders import state_of
 from domain.application import DisputeApp
 from domain.dispute import Dispute
 from domain.values import Actor, Role
-from store.audit import dispute_ids, recorded_events, recorded_state, verify_chain
-from store.idempotency import IdempotencyStore
+from service.ports import IdempotencyStore
+from service.recorded import dispute_ids, recorded_events, recorded_state, verify_chain
+from service.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE = FIXTURES / "stored-v1.sqlite"
