@@ -119,7 +119,7 @@ def over_http(url: str, schema: str, fmt: str) -> None:
         "-m",
         "uvicorn",
         "--factory",
-        "api.main:create_app",
+        "bootstrap:build_api",
         "--port",
         str(port),
         "--log-level",

@@ -15,8 +15,7 @@ from psycopg.sql import SQL, Identifier
 from typer.testing import CliRunner, Result
 
 from api.auth import mint
-from api.main import create_app
-from bootstrap import Services, build_services
+from bootstrap import Services, build_api, build_services
 from builders import AGENT, BUYER, SELLER, T0, Scenario, fake_file, usd
 from cli.main import cli
 from domain.application import DisputeApp
@@ -33,7 +32,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
     assert settings.jwt_secret is not None
     svc = build_services(settings, settings.jwt_secret)
     svc.clock = lambda: T0
-    with TestClient(create_app(settings, svc)) as c:
+    with TestClient(build_api(settings, svc)) as c:
         yield c
 
 

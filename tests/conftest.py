@@ -18,8 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 from psycopg.sql import SQL, Identifier
 
-from api.main import create_app
-from bootstrap import build_app
+from bootstrap import build_api, build_app
 from contract_support import settings_for as contract_settings
 from domain.application import DisputeApp
 from service.settings import Settings
@@ -100,5 +99,5 @@ def app(settings: Settings) -> Iterator[DisputeApp]:
 @pytest.fixture
 def contract_client(tmp_path: Path) -> Iterator[TestClient]:
     """The app as an outside acceptance check builds it: SQLite, in-process workers."""
-    with TestClient(create_app(contract_settings(tmp_path))) as client:
+    with TestClient(build_api(contract_settings(tmp_path))) as client:
         yield client

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.main import create_app
 from api_support import PNG, Caller, Parties, bad_authorizations, evidence_files, ok, opening, usd, usd_offer
+from bootstrap import build_api
 from conftest import settings_for
 from domain.values import Role
 
@@ -358,7 +358,7 @@ def assert_problem_code(response: Any) -> None:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[World]:
     settings = settings_for("memory", Path(tmp_path_factory.mktemp("authz")), request, in_process_workers=True)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(build_api(settings)) as client:
         w = World(client)
         wait_until_ready(client)
         yield w

@@ -34,8 +34,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api.main import create_app
 from api_support import SECRET, Caller, Parties, ok
+from bootstrap import build_api
 from conftest import RUN_ID, settings_for
 from domain.values import Role
 from service.settings import Settings
@@ -58,7 +58,7 @@ BASE_URL = f"http://{asgi.HOST}"
 # The document fuzzed is the app's own (the fixture checks the live app serves
 # the same). It is loaded at import because schemathesis's lazy fixture loader
 # does not work with pytest 9; requests go through schemathesis's ASGI session.
-DOCUMENT = create_app(Settings(env="test", database_url="memory://", jwt_secret=SECRET)).openapi()
+DOCUMENT = build_api(Settings(env="test", database_url="memory://", jwt_secret=SECRET)).openapi()
 schema = schemathesis.openapi.from_dict(DOCUMENT)
 
 
@@ -123,7 +123,7 @@ def fuzzed(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest, module_store: dict[str, str]
 ) -> Iterator[Fuzzed]:
     tmp = Path(tmp_path_factory.mktemp("fuzz"))
-    app = create_app(settings_for("sqlite", tmp, request, in_process_workers=True, **module_store))
+    app = build_api(settings_for("sqlite", tmp, request, in_process_workers=True, **module_store))
     with asgi.get_client(app) as session:
         try:
             assert session.get("/openapi.json").json() == DOCUMENT

@@ -15,9 +15,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.main import create_app
 from api_support import PDF, PNG, Caller, Parties, ok, opening, usd_offer
-from bootstrap import Services, build_app
+from bootstrap import Services, build_api, build_app
 from conftest import settings_for
 from domain.values import Role
 from live_server import LiveServer
@@ -26,7 +25,7 @@ from service.settings import Settings
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as c:
+    with TestClient(build_api(settings)) as c:
         yield c
 
 

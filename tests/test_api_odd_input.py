@@ -13,8 +13,8 @@ import jwt
 import pytest
 from fastapi.testclient import TestClient
 
-from api.main import create_app
 from api_support import SECRET, Caller, Parties, ok, opening
+from bootstrap import build_api
 from domain.values import Role
 from service.settings import Settings
 
@@ -28,7 +28,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings.model_copy(update={"in_process_workers": True}))) as c:
+    with TestClient(build_api(settings.model_copy(update={"in_process_workers": True}))) as c:
         yield c
 
 

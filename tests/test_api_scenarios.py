@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.auth import mint
-from api.main import create_app
+from bootstrap import build_api
 from conftest import settings_for
 from domain.values import Role
 
@@ -48,7 +48,7 @@ def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClien
         seller_response_window=timedelta(seconds=2),
         scheduler_interval=timedelta(milliseconds=200),
     )
-    with TestClient(create_app(settings)) as test_client:
+    with TestClient(build_api(settings)) as test_client:
         yield test_client
 
 

@@ -6,14 +6,14 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from api.main import create_app
+from bootstrap import build_api
 from contract_support import BUYER, settings_for, usd
 
 
 def test_app_answers_without_entering_the_lifespan(tmp_path: Path) -> None:
     """A host that never runs the lifespan (`TestClient(app)` without `with`)
     still gets a working API: the services start on the first request."""
-    client = TestClient(create_app(settings_for(tmp_path)), raise_server_exceptions=False)
+    client = TestClient(build_api(settings_for(tmp_path)), raise_server_exceptions=False)
     body = {
         "order_id": "order-harness",
         "seller_id": "seller-1",

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.main import create_app
+from bootstrap import build_api
 from builders import AGENT, BUYER, SELLER
 from conftest import settings_for
 from deadline_api import (
@@ -50,7 +50,7 @@ def serve(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Serve]:
             settings = settings_for(
                 request.param, tmp_path, request, in_process_workers=True, scheduler_interval=TICK, **windows
             )
-            return DeadlineApi(stack.enter_context(TestClient(create_app(settings))))
+            return DeadlineApi(stack.enter_context(TestClient(build_api(settings))))
 
         yield start
 

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.main import create_app
+from bootstrap import build_api
 from builders import Scenario
 from cli.main import cli
 from conftest import settings_for
@@ -32,7 +32,7 @@ def test_readiness_and_metrics_report_each_views_position_and_lag(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     settings = settings_for(backend, tmp_path, request, in_process_workers=False, max_ready_lag=2)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(build_api(settings)) as client:
         assert client.get("/healthz").json() == {"status": "ok"}
         services = client.app.state.services  # type: ignore[attr-defined]
         for _ in range(2):
@@ -64,7 +64,7 @@ def test_the_token_command_mints_a_token_the_api_accepts(monkeypatch: pytest.Mon
     claims = jwt.decode(token, SECRET, algorithms=["HS256"])
     assert (claims["sub"], claims["role"], claims["exp"] - claims["iat"]) == ("seller-7", "seller", 120)
     settings = Settings(database_url="memory://", env="test", jwt_secret=SECRET, var_dir=tmp_path)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(build_api(settings)) as client:
         response = client.get("/v1/sellers/seller-7/score", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 200, response.text
     refused = CliRunner().invoke(cli, ["token", "--role", "system", "--sub", "x"])

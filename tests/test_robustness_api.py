@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.main import create_app
 from api_support import PNG, SECRET, Parties, ok
+from bootstrap import build_api
 from service.settings import Settings
 
 
@@ -25,7 +25,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         jwt_secret=SECRET,
         in_process_workers=False,
     )
-    with TestClient(create_app(settings), raise_server_exceptions=False) as c:
+    with TestClient(build_api(settings), raise_server_exceptions=False) as c:
         yield c
 
 

@@ -1,13 +1,6 @@
-"""Running a command over HTTP: If-Match, Idempotency-Key, ETag, X-Position.
-
-With an Idempotency-Key, the key's claim is saved in the same transaction
-as the command's events. A repeat (same caller, key and request) is answered
-from that record by rendering the dispute at the recorded version, so it
-returns the original status and body and appends nothing; a repeat with a
-different request is 422 `idempotency_mismatch`. Refusals (4xx domain errors)
-are recorded too, except transient ones (412, concurrent modification).
-Requests racing under one key execute once: whichever commits first is
-recorded, and every other is answered from that record.
+"""Commands over HTTP: the request's headers in (If-Match, Idempotency-Key),
+the outcome of `service.commands` out as a response (ETag, X-Position,
+Location, Idempotent-Replayed).
 
 `Settings.fault_injection = "crash_after_commit"` (dev and test only) ends
 the process right after a command commits, before it answers, so the crash
@@ -23,40 +16,24 @@ import os
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
-from uuid import UUID
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from api import presenters
-from api.problems import PROBLEM_JSON, ApiProblem, domain_problem, problem_body
-from bootstrap import Services
+from api.problems import PROBLEM_JSON, ApiProblem, problem_body, status_for
 from domain.application import CommandResult
-from domain.dispute import Dispute
-from domain.errors import ConcurrentModification, DomainError, VersionConflict
 from domain.values import Actor, Context
-from service.ports import IdempotencyClaim, IdempotencyKeyTaken, IdempotencyRecord
+from service.commands import CommandRequest, IdempotencyMismatch, Kind, Outcome
+from service.hub import Services
 
 log = logging.getLogger("disputes.api")
-Kind = Literal["dispute", "offer", "evidence", "message", "evidence_request"]
 MAX_KEY = 255
 ETAG = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
-
-
-@dataclass(frozen=True)
-class Call:
-    """One command request: who, when, under which keys."""
-
-    services: Services
-    ctx: Context
-    expected_version: int | None
-    fingerprint: str
-
-    @property
-    def actor(self) -> Actor:
-        return self.ctx.actor
+Run = Callable[[Context, Mapping[str, Any]], CommandResult]
+"""Calls one application command for the caller's context with the keywords given."""
 
 
 def fingerprint(request: Request, body: Any) -> str:
@@ -81,141 +58,82 @@ def idempotency_key(value: str | None) -> str | None:
     return value
 
 
-def new_call(services: Services, request: Request, actor: Actor, body: Any) -> Call:
+def command_request(
+    services: Services, request: Request, actor: Actor, body: Any, kind: Kind, status: int
+) -> CommandRequest:
     ctx = Context(
         actor=actor,
         at=services.clock(),
         request_id=request.state.request_id,
         idempotency_key=idempotency_key(request.headers.get("idempotency-key")),
     )
-    return Call(services, ctx, parse_if_match(request.headers.get("if-match")), fingerprint(request, body))
-
-
-Run = Callable[[Call, dict[str, Any]], CommandResult]
+    expected = parse_if_match(request.headers.get("if-match"))
+    return CommandRequest(ctx, expected, fingerprint(request, body), kind, status, status_for)
 
 
 def handle(
     request: Request, services: Services, actor: Actor, body: Any, kind: Kind, status: int, run: Run
 ) -> JSONResponse:
-    """Run a command for `actor`: `run(call, kw)` calls the application with `**kw`
-    (the expected version and the idempotency claim to save)."""
-    call = new_call(services, request, actor, body)
-    return execute(
-        call,
-        kind,
-        status,
-        lambda save_kwargs: run(call, {"expected_version": call.expected_version, "save_kwargs": save_kwargs}),
-    )
+    """Run a command for `actor` (`run(ctx, kw)` calls the application with `**kw`)
+    and answer with what it did."""
+    command = command_request(services, request, actor, body, kind, status)
+    return execute(services, command, lambda: services.commands.run(command, lambda kw: run(command.ctx, kw)))
 
 
-def execute(
-    call: Call,
-    kind: Kind,
-    status: int,
-    run: Callable[[Mapping[str, Any]], CommandResult],
-) -> JSONResponse:
-    key = call.ctx.idempotency_key
-    if key is None:
-        result = run({})
-        after_commit(call)
-        return render(call.services, kind, status, result.dispute_id, result.version, result.position, call)
-    previous = call.services.idempotency.select_idempotency(call.actor.id, key)
-    if previous is not None:
-        return replay(call, previous)
-    claim = IdempotencyClaim(call.actor.id, key, call.fingerprint, {"status": status, "kind": kind})
+def execute(services: Services, command: CommandRequest, run: Callable[[], Outcome]) -> JSONResponse:
+    """Answer with what `run` did for `command`."""
     try:
-        result = run({"idempotency": claim})
-    except IdempotencyKeyTaken:
-        taken = call.services.idempotency.select_idempotency(call.actor.id, key)
-        assert taken is not None, "a taken key has a record"
-        return replay(call, taken)
-    except DomainError as error:
-        return refuse(call, key, error)
-    after_commit(call)
-    return render(call.services, kind, status, result.dispute_id, result.version, result.position, call)
+        outcome = run()
+    except IdempotencyMismatch as mismatch:
+        raise ApiProblem(422, "idempotency_mismatch", str(mismatch)) from None
+    if outcome.how == "fresh":
+        after_commit(services, command.ctx)
+    return respond(outcome, command.ctx)
 
 
-def refuse(call: Call, key: str, error: DomainError) -> JSONResponse:
-    """Record a lasting refusal, then answer with what the key records: a request
-    racing under the same key may have committed first (and then this one lost
-    the race with DisputeExists or a stale version, not with the key)."""
-    if not isinstance(error, (VersionConflict, ConcurrentModification)):
-        code, body = domain_problem(error)
-        refusal = IdempotencyClaim(call.actor.id, key, call.fingerprint, {"status": code, "problem": body})
-        call.services.idempotency.insert_idempotency_outcome(refusal)
-    recorded = call.services.idempotency.select_idempotency(call.actor.id, key)
-    if recorded is None:
-        raise error
-    return replay(call, recorded)
-
-
-def after_commit(call: Call) -> None:
+def after_commit(services: Services, ctx: Context) -> None:
     """The crash tests' fault: die after the commit, before the response is written."""
-    if call.services.settings.fault_injection == "crash_after_commit":
-        log.critical("fault injection: exiting after request %s committed", call.ctx.request_id)
+    if services.settings.fault_injection == "crash_after_commit":
+        log.critical("fault injection: exiting after request %s committed", ctx.request_id)
         logging.shutdown()
         os._exit(137)
 
 
-def replay(call: Call, record: IdempotencyRecord) -> JSONResponse:
-    if record.fingerprint != call.fingerprint:
-        raise ApiProblem(422, "idempotency_mismatch", "this Idempotency-Key was used with a different request")
-    outcome = record.outcome
-    if "problem" in outcome:
-        # Re-rendered, not returned as stored: stores may reorder a JSON document's keys.
-        problem = outcome["problem"]
-        body = problem_body(int(outcome["status"]), problem["code"], problem["detail"])
-        return JSONResponse(body, status_code=int(outcome["status"]), media_type=PROBLEM_JSON)
-    assert record.dispute_id is not None and record.version is not None and record.position is not None
-    return render(
-        call.services,
-        outcome["kind"],
-        int(outcome["status"]),
-        UUID(record.dispute_id),
-        record.version,
-        record.position,
-        call,
-        replayed=True,
-    )
-
-
-def render(
-    services: Services,
-    kind: Kind,
-    status: int,
-    dispute_id: UUID,
-    version: int,
-    position: int,
-    call: Call,
-    *,
-    replayed: bool = False,
-) -> JSONResponse:
-    dispute = services.app.dispute(dispute_id, version=version)
-    now = dispute.modified_on if replayed else call.ctx.at
-    body = body_for(kind, dispute, call.actor, now)
-    headers = {"ETag": f'"{version}"', "X-Position": str(position)}
+def respond(outcome: Outcome, ctx: Context) -> JSONResponse:
+    if outcome.refusal is not None:
+        refusal = outcome.refusal
+        body = problem_body(refusal.status, refusal.code, refusal.detail)
+        return JSONResponse(body, status_code=refusal.status, media_type=PROBLEM_JSON)
+    dispute = outcome.dispute
+    assert dispute is not None and outcome.position is not None
+    replayed = outcome.how == "replayed"
+    body = body_for(outcome, ctx.actor, dispute.modified_on if replayed else ctx.at)
+    headers = {"ETag": f'"{dispute.version}"', "X-Position": str(outcome.position)}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
-    if status == 201:
-        headers["Location"] = location(kind, dispute, body)
-    return JSONResponse(body, status_code=status, headers=headers)
+    if outcome.status == 201:
+        headers["Location"] = location(outcome, body)
+    return JSONResponse(body, status_code=outcome.status, headers=headers)
 
 
-def body_for(kind: Kind, dispute: Dispute, viewer: Actor, now: Any) -> dict[str, Any]:
-    if kind == "dispute":
-        return presenters.dispute(dispute, viewer, now).model_dump(mode="json")
-    if kind == "offer":
-        return presenters.offer(dispute.offers[-1]).model_dump(mode="json")
-    if kind == "evidence":
-        return presenters.evidence(dispute.evidence[-1]).model_dump(mode="json")
-    if kind == "message":
-        return presenters.message(dispute.messages[-1]).model_dump(mode="json")
-    return presenters.evidence_request(dispute.evidence_requests[-1]).model_dump(mode="json")
+def body_for(outcome: Outcome, viewer: Actor, now: Any) -> dict[str, Any]:
+    created = outcome.created()
+    if outcome.kind == "dispute":
+        return presenters.dispute(created, viewer, now).model_dump(mode="json")
+    render: dict[str, Callable[[Any], BaseModel]] = {
+        "offer": presenters.offer,
+        "evidence": presenters.evidence,
+        "message": presenters.message,
+        "evidence_request": presenters.evidence_request,
+    }
+    body: dict[str, Any] = render[outcome.kind](created).model_dump(mode="json")
+    return body
 
 
-def location(kind: Kind, dispute: Dispute, body: dict[str, Any]) -> str:
-    base = f"/v1/disputes/{dispute.id}"
-    return f"{base}/evidence/{body['id']}/content" if kind == "evidence" else base
+def location(outcome: Outcome, body: dict[str, Any]) -> str:
+    assert outcome.dispute is not None
+    base = f"/v1/disputes/{outcome.dispute.id}"
+    return f"{base}/evidence/{body['id']}/content" if outcome.kind == "evidence" else base
 
 
 def request_id(header: str | None) -> str:

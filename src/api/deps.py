@@ -10,8 +10,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import State
 
 from api.auth import actor_from_header
-from bootstrap import Services
 from domain.values import Actor
+from service.hub import Services
 
 bearer = HTTPBearer(auto_error=False, description="HS256 JWT with sub, role and exp claims")
 

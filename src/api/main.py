@@ -12,11 +12,9 @@ from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 
 from api import deps, problems
-from api.auth import resolve_secret
 from api.commands import request_id
 from api.routers import audit, disputes, evidence, lifecycle, negotiation, ops, queries
-from bootstrap import Services, build_services
-from service.settings import Settings
+from service.hub import Services
 
 log = logging.getLogger("disputes.api")
 DESCRIPTION = """Event-sourced dispute resolution for a marketplace.
@@ -28,8 +26,8 @@ Every POST accepts `Idempotency-Key`; commands accept `If-Match` and answer with
 """
 
 
-def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
-    settings = settings or Settings()
+def create_app(build_services: Callable[[], Services]) -> FastAPI:
+    """The HTTP API over the services `build_services` makes (see `bootstrap.build_api`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -42,7 +40,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app = FastAPI(title="Disputes API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     # Services start with the lifespan, or on the first request of a host that never runs it.
-    app.state.build_services = lambda: services or build_services(settings, resolve_secret(settings))
+    app.state.build_services = build_services
     problems.install(app)
     for router in (queries.router, disputes.router, negotiation.router, evidence.router, lifecycle.router, ops.router):
         app.include_router(router)

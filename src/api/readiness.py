@@ -8,7 +8,7 @@ from collections.abc import Callable
 from fastapi.concurrency import run_in_threadpool
 
 from api.problems import ApiProblem
-from bootstrap import Services
+from service.hub import Services
 
 MAX_WAIT_SECONDS = 2.0
 POLL_SECONDS = 0.05

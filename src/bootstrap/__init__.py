@@ -1,37 +1,48 @@
-"""The composition root: builds the application, blob store, read models,
-runners and scheduler from one Settings object."""
+"""The composition root: the only code that builds the store's implementations.
+
+Every entry point (the HTTP API, each CLI command, the workers, the scripts
+and the tests) builds what it needs here, from one `Settings` object.
+"""
 
 from __future__ import annotations
 
 import logging
 import random
 import sqlite3
-import threading
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import psycopg
 from eventsourcing.persistence import IntegrityError, OperationalError
+from fastapi import FastAPI
 
+from api.auth import resolve_secret
+from api.main import create_app
+from bootstrap.workers import Crew, new_waiter, register_gauges
 from domain.application import DisputeApp
 from projections import base
 from projections.catalog import PROJECTIONS
 from projections.db import Database, PostgresDatabase, SQLiteDatabase
-from projections.runner import Follower, ListenWaiter, PollingWaiter, SignalWaiter, Waiter
-from service.metrics import Metrics
-from service.ports import BlobStore, IdempotencyStore
-from service.scheduler import build_scheduler
+from service.hub import Services
+from service.ports import IdempotencyStore
 from service.settings import Settings
 from store.blobs import LocalBlobStore
 from store.group_commit import GroupCommitter
 from store.postgres import ensure_schema
 
-log = logging.getLogger("disputes.container")
+__all__ = [
+    "Services",
+    "Settings",
+    "build_api",
+    "build_app",
+    "build_services",
+    "build_views_db",
+    "connect",
+    "ensure_views",
+    "new_waiter",
+]
+log = logging.getLogger("disputes.bootstrap")
 
 
 def build_app(settings: Settings) -> DisputeApp:
@@ -96,137 +107,30 @@ def _open(settings: Settings) -> tuple[DisputeApp, Database]:
     return events, views
 
 
-def new_waiter(settings: Settings, app: DisputeApp, stop: threading.Event, *, in_process: bool) -> Waiter:
-    """How an idle follower learns of new events: Postgres LISTEN/NOTIFY; on
-    SQLite, a signal from the application in the same process, else polling."""
-    if settings.backend == "postgres":
-        channel = getattr(app.recorder, "channel_name", "disputes_events")
-        return ListenWaiter(settings.postgres_params(), channel)
-    if not in_process:
-        return PollingWaiter(stop)
-    waiter = SignalWaiter(stop)
-    app.listeners.append(waiter.notify)
-    return waiter
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass
-class Worker:
-    """A background loop on its own thread, stopped through a shared event."""
-
-    name: str
-    target: Callable[[threading.Event], None]
-    stop: threading.Event = field(default_factory=threading.Event)
-    thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self.thread = threading.Thread(target=self.target, args=(self.stop,), name=self.name, daemon=True)
-        self.thread.start()
-
-    def halt(self) -> None:
-        self.stop.set()
-        if self.thread is not None:
-            self.thread.join(timeout=10)
-
-
-@dataclass
-class Services:
-    settings: Settings
-    app: DisputeApp
-    blobs: BlobStore
-    views: Database
-    jwt_secret: str
-    clock: Callable[[], datetime] = utc_now
-    metrics: Metrics = field(default_factory=Metrics)
-    workers: list[Worker] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.metrics.gauge(
-            "disputes_projection_position",
-            "Position each read model has processed",
-            lambda: {(name,): float(v["position"] or 0) for name, v in self._positions().items()},
-            ("view",),
-        )
-        self.metrics.gauge(
-            "disputes_projection_lag",
-            "Events each read model trails the event store by",
-            lambda: {(name,): float(v["lag"] or 0) for name, v in self._positions().items()},
-            ("view",),
-        )
-        self.metrics.gauge(
-            "disputes_event_store_head",
-            "Position of the last recorded event",
-            lambda: {(): float(self.app.recorder.max_notification_id() or 0)},
-        )
-
-    @property
-    def idempotency(self) -> IdempotencyStore:
-        recorder = self.app.recorder
-        assert isinstance(recorder, IdempotencyStore), "the configured recorder keeps idempotency records"
-        return recorder
-
-    def _positions(self) -> dict[str, dict[str, int | None]]:
-        return self.view_positions(self.app.recorder.max_notification_id() or 0)
-
-    def view_positions(self, head: int) -> dict[str, dict[str, int | None]]:
-        """Each read model's tracked position and its lag behind `head`."""
-        positions: dict[str, dict[str, int | None]] = {}
-        for name in PROJECTIONS:
-            generation = base.active(self.views, name)
-            position = generation.position if generation else None
-            positions[name] = {"position": position, "lag": None if position is None else max(head - position, 0)}
-        return positions
-
-    def view_position(self, name: str) -> int | None:
-        generation = base.active(self.views, name)
-        return generation.position if generation else None
-
-    def start(self) -> None:
-        """Start in-process workers (projection followers, scheduler) when configured."""
-        if not self.settings.in_process_workers:
-            return
-        for projection in PROJECTIONS.values():
-            self.workers.append(Worker(f"projection-{projection.name}", self._follow(projection)))
-        scheduler = build_scheduler(self.app, self.views, self.clock, self.metrics)
-        interval = self.settings.scheduler_interval.total_seconds()
-        self.workers.append(Worker("scheduler", lambda stop: scheduler.run_forever(stop, interval)))
-        for worker in self.workers:
-            worker.start()
-
-    def _follow(self, projection: Any) -> Callable[[threading.Event], None]:
-        def loop(stop: threading.Event) -> None:
-            waiter = new_waiter(self.settings, self.app, stop, in_process=True)
-            try:
-                Follower(self.app, self.views, projection).run_forever(stop, waiter, idle_wait=0.5)
-            finally:
-                waiter.close()
-
-        return loop
-
-    def close(self) -> None:
-        for worker in self.workers:
-            worker.stop.set()
-        for wake in self.app.listeners:  # idle in-process followers wait on this signal
-            wake()
-        for worker in self.workers:
-            worker.halt()
-        if isinstance(self.app.committer, GroupCommitter):
-            self.app.committer.close()
-        self.app.close()
-        self.views.close()
-
-
-def build_services(settings: Settings, jwt_secret: str) -> Services:
+def build_services(settings: Settings, jwt_secret: str | None = None) -> Services:
+    """Everything an entry point needs, connected; `start()` then runs the
+    in-process workers the settings ask for, and `close()` stops it all."""
     app, views = connect(settings)
     if settings.group_commit:
         app.committer = GroupCommitter(app)
-    return Services(
+    recorder = app.recorder
+    assert isinstance(recorder, IdempotencyStore), "the configured recorder keeps idempotency records"
+    services = Services(
         settings=settings,
         app=app,
         blobs=LocalBlobStore(settings.blob_dir),
         views=views,
-        jwt_secret=jwt_secret,
+        idempotency=recorder,
+        jwt_secret=jwt_secret if jwt_secret is not None else resolve_secret(settings),
     )
+    register_gauges(services)
+    crew = Crew(services)
+    services.start, services.close = crew.start, crew.close
+    return services
+
+
+def build_api(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """The HTTP API; its services are built (and their workers started) with the
+    app's lifespan, or on the first request of a host that never runs it."""
+    settings = settings or Settings()
+    return create_app(lambda: services or build_services(settings))

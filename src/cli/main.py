@@ -32,13 +32,13 @@ def serve(
     """Serve the HTTP API (with in-process projections and scheduler unless disabled)."""
     import uvicorn
 
-    from api.main import create_app
+    from bootstrap import build_api
 
     settings = _settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     where = settings.database_url if settings.backend != "postgres" else "postgres"
     typer.echo(f"disputes: serving on http://{host or settings.host}:{port or settings.port} ({where})", err=True)
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+    uvicorn.run(build_api(settings), host=host or settings.host, port=port or settings.port, log_level="info")
 
 
 @cli.command()

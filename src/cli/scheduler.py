@@ -10,9 +10,10 @@ from typing import Annotated
 import typer
 from prometheus_client import start_http_server
 
-from bootstrap import connect, utc_now
+from bootstrap import connect
 from projections import deadlines
 from projections.runner import Follower
+from service.hub import utc_now
 from service.metrics import Metrics
 from service.scheduler import build_scheduler
 from service.settings import Settings

@@ -57,10 +57,22 @@ class Committer(Protocol):
 
 @dataclass(frozen=True)
 class CommandResult:
-    dispute_id: UUID
-    version: int
+    """What a command did: the dispute as the command left it (so a caller
+    renders its answer without loading it again), the global position of its
+    last event, and the id of what it created (offer, evidence, message,
+    evidence request), if anything."""
+
+    dispute: Dispute
     position: int
     created_id: str | None = None
+
+    @property
+    def dispute_id(self) -> UUID:
+        return self.dispute.id
+
+    @property
+    def version(self) -> int:
+        return self.dispute.version
 
 
 class DisputeApp(Application[UUID]):
@@ -108,7 +120,7 @@ class DisputeApp(Application[UUID]):
             recordings = self._save(dispute, save_kwargs or {})
         except RecordConflictError:
             raise DisputeExists(f"order {order_id} already has a dispute") from None
-        return CommandResult(dispute.id, dispute.version, recordings[-1].notification.id)
+        return CommandResult(dispute, recordings[-1].notification.id)
 
     def propose_offer(
         self, dispute_id: UUID, ctx: Context, remedy: Remedy, refund: Money | None, note: str, **kw: Any
@@ -269,5 +281,5 @@ class DisputeApp(Application[UUID]):
                 time.sleep(random.uniform(0, 0.002 * 2**attempt))  # noqa: S311 - jitter, not crypto
                 continue
             created_id = created if isinstance(created, str) else None
-            return CommandResult(dispute.id, dispute.version, recordings[-1].notification.id, created_id)
+            return CommandResult(dispute, recordings[-1].notification.id, created_id)
         raise ConcurrentModification("the dispute kept changing; try again")

@@ -44,6 +44,12 @@ def dispute_id_for(order_id: str) -> UUID:
     return uuid5(ORDER_NAMESPACE, order_id)
 
 
+def child_id(dispute_id: UUID, kind: str, version: int) -> str:
+    """The id of the offer, evidence, message or evidence request that the
+    dispute's event `version` created: derived, so a replayed command finds it."""
+    return str(uuid5(dispute_id, f"{kind}:{version}"))
+
+
 class Dispute(Aggregate):
     class Snapshot(BaseSnapshot):
         """Snapshots store enum members as their string values; restore them."""
@@ -400,7 +406,7 @@ class Dispute(Aggregate):
         self.trigger_event(event_class, chain_hash=chain_hash, **fields)
 
     def _new_id(self, kind: str) -> str:
-        return str(uuid5(self.id, f"{kind}:{self.version + 1}"))
+        return child_id(self.id, kind, self.version + 1)
 
     def _deadlines(
         self, drop: list[Deadline] | None = None, add: dict[Deadline, datetime] | None = None

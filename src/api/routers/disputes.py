@@ -48,8 +48,8 @@ def open_dispute(
         body.model_dump(mode="json"),
         "dispute",
         201,
-        lambda c, kw: svc.app.open_dispute(
-            c.ctx,
+        lambda ctx, kw: svc.app.open_dispute(
+            ctx,
             order_id=body.order_id,
             seller_id=body.seller_id,
             reason=body.reason,

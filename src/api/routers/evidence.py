@@ -11,18 +11,18 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import TypeAdapter, ValidationError
 
-from api.commands import handle
+from api.commands import command_request, execute
 from api.deps import CallerDep, ServicesDep
 from api.problems import ApiProblem, responses
 from api.readiness import wait_for_event_store
 from api.routers.common import IDEMPOTENCY_DOC, IF_MATCH_DOC, MinPosition, command_docs
 from api.schemas import EvidenceOut, Text
 from api.uploads import EvidenceForm, read_evidence_form
-from bootstrap import Services
-from domain import rules
 from domain.access import Read, ensure_may_read
-from domain.values import Action, Actor, EvidenceKind
-from service.media import sniff_media_type
+from domain.values import Actor, EvidenceKind
+from service.commands import Outcome
+from service.evidence import UnsupportedMediaType
+from service.hub import Services
 from service.ports import BlobIntegrityError
 
 log = logging.getLogger("disputes.evidence")
@@ -87,50 +87,28 @@ async def submit_evidence(
     if_match: Annotated[str | None, Header(description=IF_MATCH_DOC)] = None,
     idempotency_key: Annotated[str | None, Header(description=IDEMPOTENCY_DOC)] = None,
 ) -> JSONResponse:
-    def may_submit() -> None:
-        """Refuse before reading a large body when the upload could never be recorded.
-        With an Idempotency-Key the refusal must be recorded under the key (with the
-        file's fingerprint), so such requests go through the command path instead."""
-        if idempotency_key:
-            return
-        rules.check(svc.app.dispute_for(dispute_id, actor), Action.SUBMIT_EVIDENCE, actor, svc.clock())
-
-    await run_in_threadpool(may_submit)
+    if not idempotency_key:
+        # With an Idempotency-Key a refusal must be recorded under the key (with
+        # the file's fingerprint), so such requests refuse on the command path.
+        await run_in_threadpool(svc.evidence.ensure_may_submit, dispute_id, actor)
     form = await read_evidence_form(request, svc.blobs, svc.settings.max_evidence_bytes)
     try:
         kind, description = _checked_fields(form)
-        assert form.file is not None
-        media_type = sniff_media_type(form.file.head)
-        if media_type is None:
-            raise ApiProblem(415, "unsupported_media_type", "evidence must be JPEG, PNG, WEBP, GIF, MP4 or PDF")
     except BaseException:
         form.discard()
         raise
-    pending = form.file
-    # Keep the bytes before recording them: a crash then leaves an unreferenced
-    # blob (harmless, content-addressed), never an event pointing at nothing.
-    key = await run_in_threadpool(svc.blobs.commit, pending)
-    body = {"kind": kind.value, "description": description, "sha256": pending.sha256}
-    return await run_in_threadpool(
-        handle,
-        request,
-        svc,
-        actor,
-        body,
-        "evidence",
-        201,
-        lambda c, kw: svc.app.submit_evidence(
-            dispute_id,
-            c.ctx,
-            kind=kind,
-            description=description,
-            sha256=pending.sha256,
-            size=pending.size,
-            media_type=media_type,
-            blob_key=key,
-            **kw,
-        ),
-    )
+    upload = form.file
+    assert upload is not None
+    body = {"kind": kind.value, "description": description, "sha256": upload.sha256}
+    command = command_request(svc, request, actor, body, "evidence", 201)
+
+    def submit() -> Outcome:
+        try:
+            return svc.evidence.submit(svc.commands, command, dispute_id, upload, kind, description)
+        except UnsupportedMediaType as unsupported:
+            raise ApiProblem(415, "unsupported_media_type", str(unsupported)) from None
+
+    return await run_in_threadpool(execute, svc, command, submit)
 
 
 @router.get(

@@ -47,7 +47,7 @@ def post_message(
         body.model_dump(mode="json"),
         "message",
         201,
-        lambda c, kw: svc.app.post_message(dispute_id, c.ctx, body.body, body.to, **kw),
+        lambda ctx, kw: svc.app.post_message(dispute_id, ctx, body.body, body.to, **kw),
     )
 
 
@@ -69,7 +69,7 @@ def escalate(
         {"reason": reason},
         "dispute",
         200,
-        lambda c, kw: svc.app.escalate(dispute_id, c.ctx, reason, **kw),
+        lambda ctx, kw: svc.app.escalate(dispute_id, ctx, reason, **kw),
     )
 
 
@@ -91,7 +91,7 @@ def withdraw(
         {"reason": reason},
         "dispute",
         200,
-        lambda c, kw: svc.app.withdraw(dispute_id, c.ctx, reason, **kw),
+        lambda ctx, kw: svc.app.withdraw(dispute_id, ctx, reason, **kw),
     )
 
 
@@ -112,7 +112,7 @@ def ship_return(
         body.model_dump(mode="json"),
         "dispute",
         200,
-        lambda c, kw: svc.app.ship_return(dispute_id, c.ctx, body.carrier, body.tracking_number, **kw),
+        lambda ctx, kw: svc.app.ship_return(dispute_id, ctx, body.carrier, body.tracking_number, **kw),
     )
 
 
@@ -133,7 +133,7 @@ def confirm_return_receipt(
         body.model_dump(mode="json"),
         "dispute",
         200,
-        lambda c, kw: svc.app.confirm_return_receipt(dispute_id, c.ctx, body.condition, body.note, **kw),
+        lambda ctx, kw: svc.app.confirm_return_receipt(dispute_id, ctx, body.condition, body.note, **kw),
     )
 
 
@@ -159,7 +159,7 @@ def request_evidence(
         body.model_dump(mode="json"),
         "evidence_request",
         201,
-        lambda c, kw: svc.app.request_evidence(dispute_id, c.ctx, body.party, body.note, body.due_in, **kw),
+        lambda ctx, kw: svc.app.request_evidence(dispute_id, ctx, body.party, body.note, body.due_in, **kw),
     )
 
 
@@ -180,7 +180,7 @@ def extend_deadline(
         body.model_dump(mode="json"),
         "dispute",
         200,
-        lambda c, kw: svc.app.extend_deadline(dispute_id, c.ctx, body.deadline, body.extend_by, body.reason, **kw),
+        lambda ctx, kw: svc.app.extend_deadline(dispute_id, ctx, body.deadline, body.extend_by, body.reason, **kw),
     )
 
 
@@ -201,7 +201,7 @@ def issue_ruling(
         body.model_dump(mode="json"),
         "dispute",
         200,
-        lambda c, kw: svc.app.issue_ruling(
-            dispute_id, c.ctx, body.outcome, money(body.refund), body.seller_at_fault, body.rationale, **kw
+        lambda ctx, kw: svc.app.issue_ruling(
+            dispute_id, ctx, body.outcome, money(body.refund), body.seller_at_fault, body.rationale, **kw
         ),
     )

@@ -42,7 +42,7 @@ def propose_offer(
         body.model_dump(mode="json"),
         "offer",
         201,
-        lambda c, kw: svc.app.propose_offer(dispute_id, c.ctx, body.remedy, money(body.refund), body.note, **kw),
+        lambda ctx, kw: svc.app.propose_offer(dispute_id, ctx, body.remedy, money(body.refund), body.note, **kw),
     )
 
 
@@ -70,7 +70,7 @@ def accept_offer(
         {"note": note},
         "dispute",
         200,
-        lambda c, kw: svc.app.accept_offer(dispute_id, c.ctx, offer_id, note, **kw),
+        lambda ctx, kw: svc.app.accept_offer(dispute_id, ctx, offer_id, note, **kw),
     )
 
 
@@ -98,5 +98,5 @@ def reject_offer(
         {"reason": reason},
         "dispute",
         200,
-        lambda c, kw: svc.app.reject_offer(dispute_id, c.ctx, offer_id, reason, **kw),
+        lambda ctx, kw: svc.app.reject_offer(dispute_id, ctx, offer_id, reason, **kw),
     )

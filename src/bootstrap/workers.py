@@ -1,0 +1,118 @@
+"""In-process workers: projection followers and the deadline scheduler, each
+on its own thread, and the gauges that report on them."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.application import DisputeApp
+from projections.catalog import PROJECTIONS
+from projections.runner import Follower, ListenWaiter, PollingWaiter, SignalWaiter, Waiter
+from service.hub import Services
+from service.scheduler import build_scheduler
+from service.settings import Settings
+from store.group_commit import GroupCommitter
+
+
+def new_waiter(settings: Settings, app: DisputeApp, stop: threading.Event, *, in_process: bool) -> Waiter:
+    """How an idle follower learns of new events: Postgres LISTEN/NOTIFY; on
+    SQLite, a signal from the application in the same process, else polling."""
+    if settings.backend == "postgres":
+        channel = getattr(app.recorder, "channel_name", "disputes_events")
+        return ListenWaiter(settings.postgres_params(), channel)
+    if not in_process:
+        return PollingWaiter(stop)
+    waiter = SignalWaiter(stop)
+    app.listeners.append(waiter.notify)
+    return waiter
+
+
+@dataclass
+class Worker:
+    """A background loop on its own thread, stopped through a shared event."""
+
+    name: str
+    target: Callable[[threading.Event], None]
+    stop: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self.target, args=(self.stop,), name=self.name, daemon=True)
+        self.thread.start()
+
+    def halt(self) -> None:
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join(timeout=10)
+
+
+@dataclass
+class Crew:
+    """The workers one process runs beside its entry point, and their shutdown."""
+
+    services: Services
+    workers: list[Worker] = field(default_factory=list)
+
+    def start(self) -> None:
+        """Start in-process workers (projection followers, scheduler) when configured."""
+        svc = self.services
+        if not svc.settings.in_process_workers:
+            return
+        for projection in PROJECTIONS.values():
+            self.workers.append(Worker(f"projection-{projection.name}", self._follow(projection)))
+        scheduler = build_scheduler(svc.app, svc.views, svc.clock, svc.metrics)
+        interval = svc.settings.scheduler_interval.total_seconds()
+        self.workers.append(Worker("scheduler", lambda stop: scheduler.run_forever(stop, interval)))
+        for worker in self.workers:
+            worker.start()
+
+    def _follow(self, projection: Any) -> Callable[[threading.Event], None]:
+        svc = self.services
+
+        def loop(stop: threading.Event) -> None:
+            waiter = new_waiter(svc.settings, svc.app, stop, in_process=True)
+            try:
+                Follower(svc.app, svc.views, projection).run_forever(stop, waiter, idle_wait=0.5)
+            finally:
+                waiter.close()
+
+        return loop
+
+    def close(self) -> None:
+        app = self.services.app
+        for worker in self.workers:
+            worker.stop.set()
+        for wake in app.listeners:  # idle in-process followers wait on this signal
+            wake()
+        for worker in self.workers:
+            worker.halt()
+        if isinstance(app.committer, GroupCommitter):
+            app.committer.close()
+        app.close()
+        self.services.views.close()
+
+
+def register_gauges(services: Services) -> None:
+    def positions() -> dict[str, dict[str, int | None]]:
+        return services.view_positions(services.app.recorder.max_notification_id() or 0)
+
+    services.metrics.gauge(
+        "disputes_projection_position",
+        "Position each read model has processed",
+        lambda: {(name,): float(v["position"] or 0) for name, v in positions().items()},
+        ("view",),
+    )
+    services.metrics.gauge(
+        "disputes_projection_lag",
+        "Events each read model trails the event store by",
+        lambda: {(name,): float(v["lag"] or 0) for name, v in positions().items()},
+        ("view",),
+    )
+    services.metrics.gauge(
+        "disputes_event_store_head",
+        "Position of the last recorded event",
+        lambda: {(): float(services.app.recorder.max_notification_id() or 0)},
+    )

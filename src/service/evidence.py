@@ -1,0 +1,69 @@
+"""The evidence upload: a blob first, then the command that records it.
+
+The bytes are kept before the event that points at them is appended: a crash
+in between leaves an unreferenced blob (harmless: blobs are content-addressed
+and the next upload of the same bytes reuses it), never an event pointing at
+nothing. A file whose bytes prove no accepted media type is discarded before
+it is kept. A kept blob is never deleted when the command is then refused,
+because the same bytes may already back another dispute's evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from domain import rules
+from domain.application import DisputeApp
+from domain.values import Action, Actor, EvidenceKind
+from service.commands import CommandRequest, CommandService, Outcome
+from service.media import sniff_media_type
+from service.ports import BlobStore, PendingBlob
+
+ACCEPTED = "JPEG, PNG, WEBP, GIF, MP4 or PDF"
+
+
+class UnsupportedMediaType(Exception):
+    """The file's leading bytes are none of the accepted evidence types."""
+
+
+@dataclass
+class EvidenceUploads:
+    app: DisputeApp
+    blobs: BlobStore
+    clock: Callable[[], datetime]
+
+    def ensure_may_submit(self, dispute_id: UUID, actor: Actor) -> None:
+        """Refuse before a large body is read when the upload could never be recorded."""
+        rules.check(self.app.dispute_for(dispute_id, actor), Action.SUBMIT_EVIDENCE, actor, self.clock())
+
+    def submit(
+        self,
+        commands: CommandService,
+        request: CommandRequest,
+        dispute_id: UUID,
+        upload: PendingBlob,
+        kind: EvidenceKind,
+        description: str,
+    ) -> Outcome:
+        media_type = sniff_media_type(upload.head)
+        if media_type is None:
+            self.blobs.discard(upload)
+            raise UnsupportedMediaType(f"evidence must be {ACCEPTED}")
+        key = self.blobs.commit(upload)
+        return commands.run(
+            request,
+            lambda kw: self.app.submit_evidence(
+                dispute_id,
+                request.ctx,
+                kind=kind,
+                description=description,
+                sha256=upload.sha256,
+                size=upload.size,
+                media_type=media_type,
+                blob_key=key,
+                **kw,
+            ),
+        )

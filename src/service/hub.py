@@ -1,0 +1,61 @@
+"""What every entry point (the API, the CLI, the workers, the tests) is handed
+by the bootstrap: the application, the read models, the ports, the clock and
+the use cases built on them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from domain.application import DisputeApp
+from projections import base
+from projections.catalog import PROJECTIONS
+from projections.db import Database
+from service.commands import CommandService
+from service.evidence import EvidenceUploads
+from service.metrics import Metrics
+from service.ports import BlobStore, IdempotencyStore
+from service.settings import Settings
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def nothing() -> None:
+    return None
+
+
+@dataclass
+class Services:
+    settings: Settings
+    app: DisputeApp
+    blobs: BlobStore
+    views: Database
+    idempotency: IdempotencyStore
+    jwt_secret: str
+    clock: Callable[[], datetime] = utc_now
+    metrics: Metrics = field(default_factory=Metrics)
+    start: Callable[[], None] = nothing
+    """Starts the in-process workers the bootstrap planned (projections, scheduler)."""
+    close: Callable[[], None] = nothing
+    """Stops them and closes every connection."""
+    commands: CommandService = field(init=False)
+    evidence: EvidenceUploads = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.commands = CommandService(self.app, self.idempotency)
+        self.evidence = EvidenceUploads(self.app, self.blobs, self.clock)
+
+    def view_positions(self, head: int) -> dict[str, dict[str, int | None]]:
+        """Each read model's tracked position and its lag behind `head`."""
+        positions: dict[str, dict[str, int | None]] = {}
+        for name in PROJECTIONS:
+            position = self.view_position(name)
+            positions[name] = {"position": position, "lag": None if position is None else max(head - position, 0)}
+        return positions
+
+    def view_position(self, name: str) -> int | None:
+        generation = base.active(self.views, name)
+        return generation.position if generation else None
