@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from domain.errors import (
+    ActionWindowClosed,
     AlreadyEscalated,
-    DeadlinePassed,
-    EvidenceWindowClosed,
+    EvidenceNotAccepted,
     InvalidTransition,
     NotParty,
     RoleNotAllowed,
@@ -105,7 +105,7 @@ def ensure_window_open(dispute: Dispute, action: Action, at: datetime) -> None:
     for name in WINDOW_FOR.get(action, ()):
         due = dispute.deadlines.get(name)
         if due is not None and at >= due:
-            raise DeadlinePassed(f"the {name.value.replace('_', ' ')} deadline passed at {due.isoformat()}")
+            raise ActionWindowClosed(f"the {name.value.replace('_', ' ')} deadline passed at {due.isoformat()}")
 
 
 def ensure_not_escalated(dispute: Dispute) -> None:
@@ -118,7 +118,7 @@ def ensure_evidence_window_open(dispute: Dispute, actor: Actor, at: datetime) ->
         return
     if evidence_window_open(dispute, actor.role, at):
         return
-    raise EvidenceWindowClosed(
+    raise EvidenceNotAccepted(
         "evidence may be submitted within the evidence window after opening, "
         "or later only while an evidence request addressed to you is open"
     )
@@ -148,7 +148,7 @@ def allowed_actions(dispute: Dispute, actor: Actor, at: datetime) -> list[Action
     for action in Action:
         try:
             check(dispute, action, actor, at)
-        except (InvalidTransition, RoleNotAllowed, EvidenceWindowClosed, NotParty):
+        except (InvalidTransition, RoleNotAllowed, EvidenceNotAccepted, NotParty):
             continue
         allowed.append(action)
     return allowed
