@@ -38,7 +38,7 @@ def identifier(name: str, value: str) -> None:
     required_text(name, value, short=True)
 
 
-def money(name: str, value: Money) -> None:
+def valid_money(name: str, value: Money) -> None:
     if not CURRENCY.match(value.currency):
         raise InvalidValue(f"{name}.currency must be an ISO 4217 code like USD")
     if value.amount_minor <= 0:
@@ -52,7 +52,7 @@ def offer_terms(remedy: Remedy, refund: Money | None, order_amount: Money) -> No
         return
     if refund is None:
         raise RefundRequired(f"a {remedy.value} offer needs a refund amount")
-    money("refund", refund)
+    valid_money("refund", refund)
     if refund.currency != order_amount.currency:
         raise CurrencyMismatch(f"refund is in {refund.currency}, the order in {order_amount.currency}")
     if refund.amount_minor > order_amount.amount_minor:
@@ -74,7 +74,7 @@ def opening(
     identifier("seller_id", seller_id)
     if seller_id == buyer.id:
         raise InvalidValue("the seller cannot be the buyer")
-    money("order_amount", order_amount)
+    valid_money("order_amount", order_amount)
     offer_terms(remedy, refund, order_amount)
     text("description", description)
 
