@@ -9,7 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 from eventsourcing.domain import Snapshot as BaseSnapshot
 
-from domain import checks, events, rules
+from domain import events, guards, validation
 from domain.chain import GENESIS, next_chain_hash
 from domain.errors import DeadlineNotDue, DeadlineNotOpen, OfferNotFound, OfferNotPending, RoleNotAllowed
 from domain.policy import Policy
@@ -35,6 +35,7 @@ from domain.values import (
     Role,
     Status,
 )
+from domain.visibility import ensure_can_see, message_audience
 
 ORDER_NAMESPACE = uuid5(NAMESPACE_URL, "urn:disputes:order")
 
@@ -96,7 +97,7 @@ class Dispute(Aggregate):
         description: str,
         policy: Policy,
     ) -> Dispute:
-        checks.opening(ctx.actor, order_id, seller_id, remedy, refund, order_amount, description)
+        validation.opening(ctx.actor, order_id, seller_id, remedy, refund, order_amount, description)
         dispute_id = dispute_id_for(order_id)
         at = ctx.at
         fields: dict[str, Any] = {
@@ -121,9 +122,9 @@ class Dispute(Aggregate):
 
     # ------------------------------------------------------------ negotiation
     def propose_offer(self, ctx: Context, remedy: Remedy, refund: Money | None, note: str) -> str:
-        rules.check(self, Action.PROPOSE_OFFER, ctx.actor, ctx.at)
-        checks.offer_terms(remedy, refund, self.order_amount)
-        checks.text("note", note)
+        guards.check(self, Action.PROPOSE_OFFER, ctx.actor, ctx.at)
+        validation.offer_terms(remedy, refund, self.order_amount)
+        validation.text("note", note)
         offer_id = self._new_id("offer")
         self._emit(
             events.OfferProposed,
@@ -138,7 +139,7 @@ class Dispute(Aggregate):
 
     def accept_offer(self, ctx: Context, offer_id: str, note: str, policy: Policy) -> None:
         offer = self._offer_to_decide(Action.ACCEPT_OFFER, ctx, offer_id)
-        checks.text("note", note)
+        validation.text("note", note)
         negotiation = [Deadline.SELLER_RESPONSE, Deadline.NEGOTIATION]
         if offer.remedy is Remedy.RETURN_AND_REFUND:
             deadlines = self._deadlines(
@@ -158,7 +159,7 @@ class Dispute(Aggregate):
 
     def reject_offer(self, ctx: Context, offer_id: str, reason: str) -> None:
         self._offer_to_decide(Action.REJECT_OFFER, ctx, offer_id)
-        checks.required_text("reason", reason)
+        validation.required_text("reason", reason)
         self._emit(
             events.OfferRejected,
             ctx,
@@ -180,11 +181,11 @@ class Dispute(Aggregate):
         blob_key: str,
         policy: Policy,
     ) -> str:
-        rules.check(self, Action.SUBMIT_EVIDENCE, ctx.actor, ctx.at)
-        checks.text("description", description)
-        checks.evidence_file(sha256, size, media_type)
+        guards.check(self, Action.SUBMIT_EVIDENCE, ctx.actor, ctx.at)
+        validation.text("description", description)
+        validation.evidence_file(sha256, size, media_type)
         used = sum(e.size for e in self.evidence if e.actor.role is ctx.actor.role)
-        checks.evidence_quota(used, size, policy.max_evidence_bytes_per_party)
+        validation.evidence_quota(used, size, policy.max_evidence_bytes_per_party)
         evidence_id = self._new_id("evidence")
         self._emit(
             events.EvidenceSubmitted,
@@ -200,10 +201,10 @@ class Dispute(Aggregate):
         return evidence_id
 
     def post_message(self, ctx: Context, body: str, to: Role | None = None) -> str:
-        rules.check(self, Action.POST_MESSAGE, ctx.actor, ctx.at)
-        checks.required_text("body", body)
+        guards.check(self, Action.POST_MESSAGE, ctx.actor, ctx.at)
+        validation.required_text("body", body)
         message_id = self._new_id("message")
-        visible_to = checks.message_audience(ctx.actor.role, to, private=self.reviewed)
+        visible_to = message_audience(ctx.actor.role, to, private=self.reviewed)
         self._emit(
             events.MessagePosted,
             ctx,
@@ -215,20 +216,20 @@ class Dispute(Aggregate):
 
     # ------------------------------------------------- escalation, withdrawal
     def escalate(self, ctx: Context, reason: str, policy: Policy) -> None:
-        rules.check(self, Action.ESCALATE, ctx.actor, ctx.at)
-        checks.text("reason", reason)
+        guards.check(self, Action.ESCALATE, ctx.actor, ctx.at)
+        validation.text("reason", reason)
         self._escalate(ctx, reason, policy)
 
     def withdraw(self, ctx: Context, reason: str) -> None:
-        rules.check(self, Action.WITHDRAW, ctx.actor, ctx.at)
-        checks.text("reason", reason)
+        guards.check(self, Action.WITHDRAW, ctx.actor, ctx.at)
+        validation.text("reason", reason)
         self._emit(events.DisputeWithdrawn, ctx, reason=reason, deadlines={})
 
     # ----------------------------------------------------------------- return
     def ship_return(self, ctx: Context, carrier: str, tracking_number: str, policy: Policy) -> None:
-        rules.check(self, Action.SHIP_RETURN, ctx.actor, ctx.at)
-        checks.required_text("carrier", carrier, short=True)
-        checks.required_text("tracking_number", tracking_number, short=True)
+        guards.check(self, Action.SHIP_RETURN, ctx.actor, ctx.at)
+        validation.required_text("carrier", carrier, short=True)
+        validation.required_text("tracking_number", tracking_number, short=True)
         self._emit(
             events.ReturnShipped,
             ctx,
@@ -241,8 +242,8 @@ class Dispute(Aggregate):
         )
 
     def confirm_return_receipt(self, ctx: Context, condition: ReturnCondition, note: str, policy: Policy) -> None:
-        rules.check(self, Action.CONFIRM_RETURN_RECEIPT, ctx.actor, ctx.at)
-        checks.text("note", note)
+        guards.check(self, Action.CONFIRM_RETURN_RECEIPT, ctx.actor, ctx.at)
+        validation.text("note", note)
         received_ok = condition is ReturnCondition.RECEIVED_OK
         add = {} if received_ok else {Deadline.REVIEW_SLA: ctx.at + policy.review_sla}
         self._emit(
@@ -257,12 +258,12 @@ class Dispute(Aggregate):
 
     # ------------------------------------------------------------------ agent
     def request_evidence(self, ctx: Context, party: Role, note: str, due_in: timedelta) -> str:
-        rules.check(self, Action.REQUEST_EVIDENCE, ctx.actor, ctx.at)
-        checks.party(party)
-        checks.text("note", note)
-        checks.positive_duration("due_in", due_in)
+        guards.check(self, Action.REQUEST_EVIDENCE, ctx.actor, ctx.at)
+        validation.party(party)
+        validation.text("note", note)
+        validation.positive_duration("due_in", due_in)
         name = Deadline(f"evidence_request_{party.value}")
-        due_at = checks.due_after(ctx.at, due_in, "due_in")
+        due_at = validation.due_after(ctx.at, due_in, "due_in")
         if name in self.deadlines:
             due_at = max(due_at, self.deadlines[name])
         request_id = self._new_id("evidence_request")
@@ -278,13 +279,13 @@ class Dispute(Aggregate):
         return request_id
 
     def extend_deadline(self, ctx: Context, deadline: Deadline, extend_by: timedelta, reason: str) -> None:
-        rules.check(self, Action.EXTEND_DEADLINE, ctx.actor, ctx.at)
-        checks.required_text("reason", reason)
-        checks.positive_duration("extend_by", extend_by)
+        guards.check(self, Action.EXTEND_DEADLINE, ctx.actor, ctx.at)
+        validation.required_text("reason", reason)
+        validation.positive_duration("extend_by", extend_by)
         if deadline not in self.deadlines:
             raise DeadlineNotOpen(f"the {deadline.value} deadline is not open")
         previous = self.deadlines[deadline]
-        due_at = checks.due_after(previous, extend_by, "extend_by")
+        due_at = validation.due_after(previous, extend_by, "extend_by")
         self._emit(
             events.DeadlineExtended,
             ctx,
@@ -303,15 +304,15 @@ class Dispute(Aggregate):
         seller_at_fault: bool,
         rationale: str,
     ) -> None:
-        rules.check(self, Action.ISSUE_RULING, ctx.actor, ctx.at)
-        checks.required_text("rationale", rationale)
-        refund = checks.ruling_refund(outcome, refund, self.order_amount)
+        guards.check(self, Action.ISSUE_RULING, ctx.actor, ctx.at)
+        validation.required_text("rationale", rationale)
+        refund = validation.ruling_refund(outcome, refund, self.order_amount)
         self._resolve(ctx, ResolvedHow.RULING, outcome, refund, seller_at_fault, rationale)
 
     # ----------------------------------------------------------------- system
     def expire_deadline(self, ctx: Context, deadline: Deadline, policy: Policy) -> None:
         """The system actor's command: record that `deadline` passed, and act on it."""
-        rules.ensure_can_see(self, ctx.actor)
+        ensure_can_see(self, ctx.actor)
         if ctx.actor.role is not Role.SYSTEM:
             raise RoleNotAllowed("only the system actor expires deadlines")
         if deadline not in self.deadlines:
@@ -356,7 +357,7 @@ class Dispute(Aggregate):
         raise OfferNotFound(f"no offer {offer_id} in this dispute")
 
     def allowed_actions(self, actor: Actor, at: datetime) -> list[Action]:
-        return rules.allowed_actions(self, actor, at)
+        return guards.allowed_actions(self, actor, at)
 
     def other_party(self, role: Role) -> Role:
         return Role.SELLER if role is Role.BUYER else Role.BUYER
@@ -410,9 +411,9 @@ class Dispute(Aggregate):
         return {k.value: v for k, v in kept.items()}
 
     def _offer_to_decide(self, action: Action, ctx: Context, offer_id: str) -> Offer:
-        rules.ensure_can_see(self, ctx.actor)
+        ensure_can_see(self, ctx.actor)
         offer = self.offer(offer_id)
-        rules.check(self, action, ctx.actor, ctx.at)
+        guards.check(self, action, ctx.actor, ctx.at)
         if offer.id != self.pending_offer_id:
             raise OfferNotPending(f"offer {offer_id} is {offer.status.value}, not pending")
         return offer

@@ -19,9 +19,9 @@ from api.readiness import wait_for_event_store
 from api.routers.common import IDEMPOTENCY_DOC, IF_MATCH_DOC, MinPosition, command_docs
 from api.schemas import EvidenceOut, Text
 from api.uploads import EvidenceForm, read_evidence_form
-from domain import rules
-from domain.access import Read, ensure_may_read
+from domain import guards
 from domain.values import Action, Actor, EvidenceKind
+from domain.visibility import Read, ensure_may_read
 from store.blobs import BlobIntegrityError, sniff_media_type
 
 log = logging.getLogger("disputes.evidence")
@@ -92,7 +92,7 @@ async def submit_evidence(
         file's fingerprint), so such requests go through the command path instead."""
         if idempotency_key:
             return
-        rules.check(svc.app.dispute_for(dispute_id, actor), Action.SUBMIT_EVIDENCE, actor, svc.clock())
+        guards.check(svc.app.dispute_for(dispute_id, actor), Action.SUBMIT_EVIDENCE, actor, svc.clock())
 
     await run_in_threadpool(may_submit)
     form = await read_evidence_form(request, svc.blobs, svc.settings.max_evidence_bytes)

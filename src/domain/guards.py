@@ -1,4 +1,6 @@
-"""Who may do what, when: the named checks every command runs first.
+"""State and turn rules: may this actor take this action on this dispute now?
+The named checks every command runs first (argument checks are
+`domain.validation`; who may see a dispute is `domain.visibility`).
 
 `check(dispute, action, actor, at)` raises the named domain error that the
 action would meet; `allowed_actions` is every action for which it raises
@@ -19,6 +21,7 @@ from domain.errors import (
     RoleNotAllowed,
 )
 from domain.values import Action, Actor, Deadline, Role, Status
+from domain.visibility import ensure_can_see
 
 if TYPE_CHECKING:
     from domain.dispute import Dispute
@@ -68,17 +71,6 @@ WINDOW_FOR: dict[Action, tuple[Deadline, ...]] = {
 }
 """Actions a deadline closes: once it is due, acting is refused even before the
 scheduler records the expiry, so a late answer never beats a missed deadline."""
-
-
-NOT_YOURS = "no dispute with this id is visible to you"
-
-
-def ensure_can_see(dispute: Dispute, actor: Actor) -> None:
-    """Buyers and sellers see only their own disputes (404, not 403)."""
-    if actor.role is Role.BUYER and actor.id != dispute.buyer_id:
-        raise NotParty(NOT_YOURS)
-    if actor.role is Role.SELLER and actor.id != dispute.seller_id:
-        raise NotParty(NOT_YOURS)
 
 
 def ensure_role_may(action: Action, actor: Actor) -> None:
