@@ -10,7 +10,6 @@ nothing, so the two can never disagree.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from domain.errors import (
     ActionWindowClosed,
@@ -20,11 +19,9 @@ from domain.errors import (
     NotParty,
     RoleNotAllowed,
 )
+from domain.state import DisputeState
 from domain.values import Action, Actor, Deadline, Role, Status
 from domain.visibility import ensure_can_see
-
-if TYPE_CHECKING:
-    from domain.dispute import Dispute
 
 ROLES_FOR: dict[Action, frozenset[Role]] = {
     Action.PROPOSE_OFFER: frozenset({Role.BUYER, Role.SELLER}),
@@ -78,7 +75,7 @@ def ensure_role_may(action: Action, actor: Actor) -> None:
         raise RoleNotAllowed(f"a {actor.role.value} may not {action.value.replace('_', ' ')}")
 
 
-def ensure_status_allows(dispute: Dispute, action: Action) -> None:
+def ensure_status_allows(dispute: DisputeState, action: Action) -> None:
     if dispute.status.is_terminal:
         raise InvalidTransition(f"the dispute is {dispute.status.value}")
     allowed = STATUS_FOR.get(action)
@@ -86,26 +83,26 @@ def ensure_status_allows(dispute: Dispute, action: Action) -> None:
         raise InvalidTransition(f"cannot {action.value.replace('_', ' ')} while {dispute.status.value}")
 
 
-def ensure_turn(dispute: Dispute, action: Action, actor: Actor) -> None:
+def ensure_turn(dispute: DisputeState, action: Action, actor: Actor) -> None:
     if action in TURN_BOUND and dispute.party_to_act is not actor.role:
         raise InvalidTransition(f"it is not the {actor.role.value}'s move")
     if action in (Action.ACCEPT_OFFER, Action.REJECT_OFFER) and dispute.pending_offer_id is None:
         raise InvalidTransition("no offer is pending")
 
 
-def ensure_window_open(dispute: Dispute, action: Action, at: datetime) -> None:
+def ensure_window_open(dispute: DisputeState, action: Action, at: datetime) -> None:
     for name in WINDOW_FOR.get(action, ()):
         due = dispute.deadlines.get(name)
         if due is not None and at >= due:
             raise ActionWindowClosed(f"the {name.value.replace('_', ' ')} deadline passed at {due.isoformat()}")
 
 
-def ensure_not_escalated(dispute: Dispute) -> None:
+def ensure_not_escalated(dispute: DisputeState) -> None:
     if dispute.escalated:
         raise AlreadyEscalated("the dispute has already been escalated once")
 
 
-def ensure_evidence_window_open(dispute: Dispute, actor: Actor, at: datetime) -> None:
+def ensure_evidence_window_open(dispute: DisputeState, actor: Actor, at: datetime) -> None:
     if actor.role is Role.AGENT:
         return
     if evidence_window_open(dispute, actor.role, at):
@@ -116,12 +113,12 @@ def ensure_evidence_window_open(dispute: Dispute, actor: Actor, at: datetime) ->
     )
 
 
-def evidence_window_open(dispute: Dispute, role: Role, at: datetime) -> bool:
+def evidence_window_open(dispute: DisputeState, role: Role, at: datetime) -> bool:
     request = Deadline.EVIDENCE_REQUEST_BUYER if role is Role.BUYER else Deadline.EVIDENCE_REQUEST_SELLER
     return any(name in dispute.deadlines and at < dispute.deadlines[name] for name in (Deadline.EVIDENCE, request))
 
 
-def check(dispute: Dispute, action: Action, actor: Actor, at: datetime) -> None:
+def check(dispute: DisputeState, action: Action, actor: Actor, at: datetime) -> None:
     ensure_can_see(dispute, actor)
     ensure_role_may(action, actor)
     ensure_status_allows(dispute, action)
@@ -135,7 +132,7 @@ def check(dispute: Dispute, action: Action, actor: Actor, at: datetime) -> None:
         raise InvalidTransition("no deadline is open")
 
 
-def allowed_actions(dispute: Dispute, actor: Actor, at: datetime) -> list[Action]:
+def allowed_actions(dispute: DisputeState, actor: Actor, at: datetime) -> list[Action]:
     allowed = []
     for action in Action:
         try:
