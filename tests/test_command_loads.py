@@ -49,7 +49,8 @@ def client(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
 COMMANDS: dict[str, Callable[[Parties, dict[str, Any]], Any]] = {
     "message (201, created item)": lambda p, d: p.buyer.post(f"/v1/disputes/{d['id']}/messages", {"body": "hello"}),
     "offer (201, created item)": lambda p, d: p.seller.post(
-        f"/v1/disputes/{d['id']}/offers", {"remedy": "partial_refund", "refund": {"amount_minor": 500, "currency": "USD"}}
+        f"/v1/disputes/{d['id']}/offers",
+        {"remedy": "partial_refund", "refund": {"amount_minor": 500, "currency": "USD"}},
     ),
     "withdrawal (200, the dispute)": lambda p, d: p.buyer.post(f"/v1/disputes/{d['id']}/withdraw", {"reason": "ok"}),
 }

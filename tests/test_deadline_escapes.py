@@ -9,7 +9,7 @@ import pytest
 
 from builders import BUYER, SELLER, Scenario, scenario_in
 from domain.application import DisputeApp
-from domain.errors import DeadlinePassed
+from domain.errors import ActionWindowClosed
 from domain.values import Action, Deadline, Status
 
 
@@ -23,7 +23,7 @@ def test_a_seller_who_missed_the_receipt_deadline_cannot_escalate_it_away(app: D
     s = scenario_in(app, Status.RETURN_IN_TRANSIT)
     past(s, app, Deadline.RETURN_RECEIPT)
     assert Action.ESCALATE not in app.dispute(s.id).allowed_actions(SELLER, s.clock.now + s.clock.step)
-    with pytest.raises(DeadlinePassed):
+    with pytest.raises(ActionWindowClosed):
         app.escalate(s.id, s.clock.ctx(SELLER), "never got it")
 
 
@@ -31,5 +31,5 @@ def test_a_buyer_who_missed_the_shipping_deadline_cannot_escalate_it_away(app: D
     """Spec: return not shipped in time -> resolved no_refund, buyer's fault."""
     s = scenario_in(app, Status.AWAITING_RETURN)
     past(s, app, Deadline.RETURN_SHIPPING)
-    with pytest.raises(DeadlinePassed):
+    with pytest.raises(ActionWindowClosed):
         app.escalate(s.id, s.clock.ctx(BUYER), "courier lost my label")

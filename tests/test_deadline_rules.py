@@ -9,7 +9,7 @@ import pytest
 
 from builders import AGENT, BUYER, SELLER, SYSTEM, Scenario, scenario_in, usd
 from domain.application import DisputeApp
-from domain.errors import DeadlinePassed
+from domain.errors import ActionWindowClosed
 from domain.values import Action, Deadline, Remedy, ReturnCondition, Status
 
 
@@ -21,7 +21,7 @@ def past(s: Scenario, app: DisputeApp, deadline: Deadline) -> None:
 def test_a_seller_answering_after_the_response_window_is_refused(app: DisputeApp) -> None:
     s = Scenario(app).open()
     past(s, app, Deadline.SELLER_RESPONSE)
-    with pytest.raises(DeadlinePassed):
+    with pytest.raises(ActionWindowClosed):
         app.accept_offer(s.id, s.clock.ctx(SELLER), s.pending_offer_id(), "too late")
     assert Action.ACCEPT_OFFER not in app.dispute(s.id).allowed_actions(SELLER, s.clock.now + s.clock.step)
     app.expire_deadline(s.id, s.clock.ctx(SYSTEM), Deadline.SELLER_RESPONSE)
@@ -31,7 +31,7 @@ def test_a_seller_answering_after_the_response_window_is_refused(app: DisputeApp
 def test_offers_are_refused_once_the_negotiation_window_ends_but_escalation_is_not(app: DisputeApp) -> None:
     s = scenario_in(app, Status.NEGOTIATING)
     past(s, app, Deadline.NEGOTIATION)
-    with pytest.raises(DeadlinePassed):
+    with pytest.raises(ActionWindowClosed):
         app.propose_offer(s.id, s.clock.ctx(BUYER), Remedy.PARTIAL_REFUND, usd(900), "")
     app.escalate(s.id, s.clock.ctx(BUYER), "time is up anyway")
     assert app.dispute(s.id).status is Status.UNDER_REVIEW
@@ -40,14 +40,14 @@ def test_offers_are_refused_once_the_negotiation_window_ends_but_escalation_is_n
 def test_a_return_shipped_after_its_deadline_is_refused(app: DisputeApp) -> None:
     s = scenario_in(app, Status.AWAITING_RETURN)
     past(s, app, Deadline.RETURN_SHIPPING)
-    with pytest.raises(DeadlinePassed):
+    with pytest.raises(ActionWindowClosed):
         app.ship_return(s.id, s.clock.ctx(BUYER), "UPS", "1Z-late")
 
 
 def test_a_receipt_confirmed_after_its_deadline_is_refused(app: DisputeApp) -> None:
     s = scenario_in(app, Status.RETURN_IN_TRANSIT)
     past(s, app, Deadline.RETURN_RECEIPT)
-    with pytest.raises(DeadlinePassed):
+    with pytest.raises(ActionWindowClosed):
         app.confirm_return_receipt(s.id, s.clock.ctx(SELLER), ReturnCondition.RECEIVED_OK, "late")
 
 

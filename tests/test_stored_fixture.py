@@ -8,7 +8,7 @@ snapshots name their classes by topic ("domain.events:OfferAccepted",
 event (or aggregate) classes is renamed or moved without registering the old
 topic with eventsourcing's `register_topic(old_topic, new_class)`. That is its
 point: do not regenerate the fixture to make it pass after a move; register
-the old topics instead. (store/audit.py also matches stored topics by their
+the old topics instead. (service/recorded.py also matches stored topics by their
 "domain.events:" prefix and the Dispute's topic: after a move, chain
 verification must accept the old topics too, or the chain checks here fail.)
 Regenerate only when the stored format changes on purpose (and then keep the

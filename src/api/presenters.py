@@ -17,6 +17,7 @@ from api.schemas import (
 )
 from domain.dispute import Dispute
 from domain.values import Actor, Evidence, EvidenceRequest, Message, Money, Offer, Role
+from domain.visibility import may_read_message
 
 
 def money(value: Money | None) -> MoneyOut | None:
@@ -64,9 +65,8 @@ def readable_messages(dispute: Dispute, viewer: Actor) -> list[MessageOut]:
     read all; analysts see that messages exist, never their bodies."""
     shown = []
     for m in dispute.messages:
-        if viewer.role in (Role.BUYER, Role.SELLER) and viewer.role not in m.visible_to:
-            continue
-        shown.append(message(m, with_body=viewer.role is not Role.ANALYST))
+        if may_read_message(viewer.role, m.visible_to):
+            shown.append(message(m, with_body=viewer.role is not Role.ANALYST))
     return shown
 
 

@@ -30,7 +30,6 @@ from domain.errors import (
     VersionConflict,
 )
 from domain.policy import Policy
-from domain.rules import NOT_YOURS, ensure_can_see
 from domain.values import (
     Actor,
     Context,
@@ -43,6 +42,7 @@ from domain.values import (
     ReturnCondition,
     Role,
 )
+from domain.visibility import NOT_YOURS, ensure_can_see
 
 T = TypeVar("T")
 log = logging.getLogger("disputes.application")

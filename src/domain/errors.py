@@ -34,9 +34,10 @@ class InvalidTransition(DomainError):
     code = "invalid_transition"
 
 
-class DeadlinePassed(InvalidTransition):
-    """The window for this action has closed (its expiry may not be recorded yet).
-    An illegal transition like any other for clients: same code, its own detail."""
+class ActionWindowClosed(InvalidTransition):
+    """The deadline that closes this action is due (its expiry may not be recorded
+    yet). An illegal transition like any other for clients: same code, its own
+    detail. (Not the `DeadlinePassed` event, which records an expiry.)"""
 
     code = "invalid_transition"
 
@@ -57,7 +58,10 @@ class AlreadyEscalated(InvalidTransition):
     code = "invalid_transition"
 
 
-class EvidenceWindowClosed(DomainError):
+class EvidenceNotAccepted(DomainError):
+    """Evidence is refused: the evidence window is closed and no evidence request
+    addressed to the caller is open. (Not the `EvidenceWindowClosed` event.)"""
+
     code = "evidence_window_closed"
 
 

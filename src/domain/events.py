@@ -8,38 +8,22 @@ form used by the hash chain is easy to recompute anywhere (docs/audit.md).
 
 Events that change the set of open deadlines carry `deadlines`: the complete
 map of open deadlines after the event (read by the deadlines read model).
+
+Events decide nothing and know nothing of the aggregate's internals: applying
+one calls the aggregate's mutator named after it (`on_offer_proposed` for
+OfferProposed...), defined with the aggregate's state in `domain.state`. The
+class names and module are stored as topics (`domain.events:OfferProposed`):
+never rename or move them.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from domain.values import (
-    Actor,
-    Deadline,
-    Evidence,
-    EvidenceKind,
-    EvidenceRequest,
-    Message,
-    Money,
-    Offer,
-    OfferStatus,
-    Outcome,
-    Reason,
-    Remedy,
-    Resolution,
-    ResolvedHow,
-    ReturnCondition,
-    ReturnShipment,
-    Role,
-    Status,
-)
-
-if TYPE_CHECKING:
-    from domain.dispute import Dispute
+from domain.values import Actor, Deadline, Role
 
 MoneyData = dict[str, Any]
 
@@ -56,12 +40,7 @@ class DisputeEvent(Aggregate.Event):
         return Actor(self.actor_id, Role(self.actor_role))
 
     def apply(self, aggregate: Any) -> None:
-        dispute: Dispute = aggregate
-        dispute.chain_hash = self.chain_hash
-        self.evolve(dispute)
-
-    def evolve(self, dispute: Dispute) -> None:
-        """How this event changes the dispute (besides the chain head)."""
+        aggregate.on_chain_extended(self)
 
 
 class DeadlinesChanged(DisputeEvent):
@@ -69,7 +48,7 @@ class DeadlinesChanged(DisputeEvent):
 
     def apply(self, aggregate: Any) -> None:
         super().apply(aggregate)
-        aggregate.deadlines = {Deadline(k): v for k, v in self.deadlines.items()}
+        aggregate.on_deadlines_changed(self)
 
 
 class DisputeOpened(DeadlinesChanged, Aggregate.Created):
@@ -83,28 +62,9 @@ class DisputeOpened(DeadlinesChanged, Aggregate.Created):
     description: str
     offer_id: str
 
-    def evolve(self, dispute: Dispute) -> None:
-        dispute.order_id = self.order_id
-        dispute.buyer_id = self.buyer_id
-        dispute.seller_id = self.seller_id
-        dispute.reason = Reason(self.reason)
-        dispute.requested_remedy = Remedy(self.remedy)
-        dispute.order_amount = Money(**self.order_amount)
-        dispute.description = self.description
-        dispute.opened_at = self.timestamp
-        dispute.status = Status.AWAITING_SELLER
-        dispute.party_to_act = Role.SELLER
-        dispute.add_offer(
-            Offer(
-                id=self.offer_id,
-                actor=self.actor,
-                remedy=Remedy(self.remedy),
-                refund=Money.from_dict(self.refund),
-                note=self.description,
-                status=OfferStatus.PENDING,
-                proposed_at=self.timestamp,
-            )
-        )
+    def apply(self, aggregate: Any) -> None:
+        super().apply(aggregate)
+        aggregate.on_dispute_opened(self)
 
 
 class OfferProposed(DeadlinesChanged):
@@ -113,47 +73,27 @@ class OfferProposed(DeadlinesChanged):
     refund: MoneyData | None
     note: str
 
-    def evolve(self, dispute: Dispute) -> None:
-        if dispute.pending_offer_id is not None:
-            dispute.decide_offer(dispute.pending_offer_id, OfferStatus.SUPERSEDED, self.timestamp)
-        dispute.add_offer(
-            Offer(
-                id=self.offer_id,
-                actor=self.actor,
-                remedy=Remedy(self.remedy),
-                refund=Money.from_dict(self.refund),
-                note=self.note,
-                status=OfferStatus.PENDING,
-                proposed_at=self.timestamp,
-            )
-        )
-        dispute.status = Status.NEGOTIATING
-        dispute.party_to_act = dispute.other_party(self.actor.role)
-        dispute.seller_responded = True
+    def apply(self, aggregate: Any) -> None:
+        super().apply(aggregate)
+        aggregate.on_offer_proposed(self)
 
 
 class OfferAccepted(DeadlinesChanged):
     offer_id: str
     note: str
 
-    def evolve(self, dispute: Dispute) -> None:
-        offer = dispute.decide_offer(self.offer_id, OfferStatus.ACCEPTED, self.timestamp)
-        dispute.agreed_offer_id = self.offer_id
-        dispute.seller_responded = True
-        if offer.remedy is Remedy.RETURN_AND_REFUND:
-            dispute.status = Status.AWAITING_RETURN
-            dispute.party_to_act = Role.BUYER
+    def apply(self, aggregate: Any) -> None:
+        super().apply(aggregate)
+        aggregate.on_offer_accepted(self)
 
 
 class OfferRejected(DeadlinesChanged):
     offer_id: str
     reason: str
 
-    def evolve(self, dispute: Dispute) -> None:
-        offer = dispute.decide_offer(self.offer_id, OfferStatus.REJECTED, self.timestamp)
-        dispute.status = Status.NEGOTIATING
-        dispute.party_to_act = offer.actor.role
-        dispute.seller_responded = True
+    def apply(self, aggregate: Any) -> None:
+        super().apply(aggregate)
+        aggregate.on_offer_rejected(self)
 
 
 class EvidenceSubmitted(DisputeEvent):
@@ -165,20 +105,9 @@ class EvidenceSubmitted(DisputeEvent):
     media_type: str
     blob_key: str
 
-    def evolve(self, dispute: Dispute) -> None:
-        dispute.evidence.append(
-            Evidence(
-                id=self.evidence_id,
-                actor=self.actor,
-                kind=EvidenceKind(self.kind),
-                description=self.description,
-                sha256=self.sha256,
-                size=self.size,
-                media_type=self.media_type,
-                blob_key=self.blob_key,
-                submitted_at=self.timestamp,
-            )
-        )
+    def apply(self, aggregate: Any) -> None:
+        super().apply(aggregate)
+        aggregate.on_evidence_submitted(self)
 
 
 class MessagePosted(DisputeEvent):
@@ -186,55 +115,43 @@ class MessagePosted(DisputeEvent):
     body: str
     visible_to: list[str]
 
-    def evolve(self, dispute: Dispute) -> None:
-        dispute.messages.append(
-            Message(
-                id=self.message_id,
-                actor=self.actor,
-                body=self.body,
-                visible_to=tuple(Role(r) for r in self.visible_to),
-                posted_at=self.timestamp,
-            )
-        )
+    def apply(self, aggregate: Any) -> None:
+        super().apply(aggregate)
+        aggregate.on_message_posted(self)
 
 
 class DisputeEscalated(DeadlinesChanged):
     reason: str
 
-    def evolve(self, dispute: Dispute) -> None:
-        dispute.cancel_pending_offer(self.timestamp)
-        dispute.escalated = True
-        dispute.enter_review()
+    def apply(self, aggregate: Any) -> None:
+        super().apply(aggregate)
+        aggregate.on_dispute_escalated(self)
 
 
 class DisputeWithdrawn(DeadlinesChanged):
     reason: str
 
-    def evolve(self, dispute: Dispute) -> None:
-        dispute.cancel_pending_offer(self.timestamp)
-        dispute.status = Status.WITHDRAWN
-        dispute.party_to_act = None
-        dispute.closed_at = self.timestamp
+    def apply(self, aggregate: Any) -> None:
+        super().apply(aggregate)
+        aggregate.on_dispute_withdrawn(self)
 
 
 class ReturnShipped(DeadlinesChanged):
     carrier: str
     tracking_number: str
 
-    def evolve(self, dispute: Dispute) -> None:
-        dispute.return_shipment = ReturnShipment(self.carrier, self.tracking_number, self.timestamp)
-        dispute.status = Status.RETURN_IN_TRANSIT
-        dispute.party_to_act = Role.SELLER
+    def apply(self, aggregate: Any) -> None:
+        super().apply(aggregate)
+        aggregate.on_return_shipped(self)
 
 
 class ReturnReceiptConfirmed(DeadlinesChanged):
     condition: str
     note: str
 
-    def evolve(self, dispute: Dispute) -> None:
-        dispute.return_condition = ReturnCondition(self.condition)
-        if dispute.return_condition is not ReturnCondition.RECEIVED_OK:
-            dispute.enter_review()
+    def apply(self, aggregate: Any) -> None:
+        super().apply(aggregate)
+        aggregate.on_return_receipt_confirmed(self)
 
 
 class EvidenceRequested(DeadlinesChanged):
@@ -243,16 +160,9 @@ class EvidenceRequested(DeadlinesChanged):
     note: str
     due_at: datetime
 
-    def evolve(self, dispute: Dispute) -> None:
-        dispute.evidence_requests.append(
-            EvidenceRequest(
-                id=self.evidence_request_id,
-                party=Role(self.party),
-                note=self.note,
-                due_at=self.due_at,
-                requested_at=self.timestamp,
-            )
-        )
+    def apply(self, aggregate: Any) -> None:
+        super().apply(aggregate)
+        aggregate.on_evidence_requested(self)
 
 
 class DeadlineExtended(DeadlinesChanged):
@@ -269,19 +179,9 @@ class DisputeResolved(DeadlinesChanged):
     seller_at_fault: bool | None
     rationale: str
 
-    def evolve(self, dispute: Dispute) -> None:
-        dispute.cancel_pending_offer(self.timestamp)
-        dispute.resolution = Resolution(
-            how=ResolvedHow(self.how),
-            outcome=Outcome(self.outcome),
-            refund=Money.from_dict(self.refund),
-            seller_at_fault=self.seller_at_fault,
-            rationale=self.rationale,
-            resolved_at=self.timestamp,
-        )
-        dispute.status = Status.RESOLVED
-        dispute.party_to_act = None
-        dispute.closed_at = self.timestamp
+    def apply(self, aggregate: Any) -> None:
+        super().apply(aggregate)
+        aggregate.on_dispute_resolved(self)
 
 
 class DeadlinePassed(DeadlinesChanged):
@@ -292,10 +192,11 @@ class DeadlinePassed(DeadlinesChanged):
 
 
 class SellerResponseDeadlineMissed(DeadlinePassed):
-    def evolve(self, dispute: Dispute) -> None:
-        """The buyer's request is executed: the pending opening offer counts as accepted."""
-        if dispute.pending_offer_id is not None:
-            dispute.decide_offer(dispute.pending_offer_id, OfferStatus.ACCEPTED, self.timestamp)
+    """The buyer's request is executed: the pending opening offer counts as accepted."""
+
+    def apply(self, aggregate: Any) -> None:
+        super().apply(aggregate)
+        aggregate.on_seller_response_deadline_missed(self)
 
 
 class NegotiationDeadlineMissed(DeadlinePassed):

@@ -10,7 +10,8 @@ from uuid import UUID
 from eventsourcing.dispatch import singledispatchmethod
 
 from domain import events as ev
-from domain.values import Role
+from domain.values import PARTIES, Role
+from domain.visibility import may_read_message
 from projections.base import Projection
 from projections.common import event_type, money_text, payload
 from projections.db import Database, as_json, as_time
@@ -76,8 +77,8 @@ def summary(event: ev.DisputeEvent) -> str:
 def party_only(event: ev.DisputeEvent) -> str | None:
     """The one party who may see this entry (messages after review), or None for both."""
     if isinstance(event, ev.MessagePosted):
-        parties = [r for r in event.visible_to if r in (Role.BUYER, Role.SELLER)]
-        return parties[0] if len(parties) == 1 else None
+        readers = [p for p in PARTIES if may_read_message(p, event.visible_to)]
+        return readers[0].value if len(readers) == 1 else None
     return None
 
 
@@ -134,9 +135,9 @@ class TimelineEntry:
 def entries(db: Database, dispute_id: UUID, viewer_role: Role, after: int = 0, limit: int = 50) -> list[TimelineEntry]:
     """A dispute's timeline in order; parties do not see the other party's private messages."""
     where, params = "dispute_id = %s AND position > %s", [str(dispute_id), after]
-    if viewer_role in (Role.BUYER, Role.SELLER):
-        where += " AND (party_only IS NULL OR party_only = %s)"
-        params.append(viewer_role.value)
+    for hidden in (p for p in PARTIES if not may_read_message(viewer_role, (p,))):
+        where += " AND (party_only IS NULL OR party_only <> %s)"
+        params.append(hidden.value)
     with db.reading() as cur:
         cur.run(
             f"SELECT * FROM {{timeline_entries}} WHERE {where} ORDER BY position LIMIT %s",  # noqa: S608 - fixed text

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from datetime import datetime
 from uuid import UUID
 
-from domain.access import Read, ensure_may_read
 from domain.application import DisputeApp
 from domain.dispute import Dispute
-from domain.errors import DisputeNotFound, RoleNotAllowed
+from domain.errors import DisputeNotFound
 from domain.values import Actor
+from domain.visibility import Read, ensure_may_read_of_dispute
 from service.recorded import ChainReport, RecordedEvent, decode, positioned, recorded_page, verify_chain
 
 
@@ -23,11 +23,7 @@ class VersionNotFound(DisputeNotFound):
 def authorize(app: DisputeApp, dispute_id: UUID, actor: Actor, what: Read) -> None:
     """404 before 403: a caller who may not read `what` first learns only
     whether it may see the dispute at all (parties never learn others' ids)."""
-    try:
-        ensure_may_read(actor, what)
-    except RoleNotAllowed:
-        app.dispute_for(dispute_id, actor)
-        raise
+    ensure_may_read_of_dispute(actor, what, lambda: app.dispute_for(dispute_id, actor))
 
 
 def exists(app: DisputeApp, dispute_id: UUID) -> bool:

@@ -19,7 +19,8 @@ from typing import Any, Literal
 from uuid import UUID
 
 from domain.application import CommandResult, DisputeApp
-from domain.dispute import Dispute, child_id
+from domain.decisions import child_id
+from domain.dispute import Dispute
 from domain.errors import ConcurrentModification, DomainError, VersionConflict
 from domain.values import Context
 from service.ports import IdempotencyClaim, IdempotencyKeyTaken, IdempotencyRecord, IdempotencyStore

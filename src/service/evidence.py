@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from domain import rules
+from domain import guards
 from domain.application import DisputeApp
 from domain.values import Action, Actor, EvidenceKind
 from service.commands import CommandRequest, CommandService, Outcome
@@ -37,7 +37,7 @@ class EvidenceUploads:
 
     def ensure_may_submit(self, dispute_id: UUID, actor: Actor) -> None:
         """Refuse before a large body is read when the upload could never be recorded."""
-        rules.check(self.app.dispute_for(dispute_id, actor), Action.SUBMIT_EVIDENCE, actor, self.clock())
+        guards.check(self.app.dispute_for(dispute_id, actor), Action.SUBMIT_EVIDENCE, actor, self.clock())
 
     def submit(
         self,

@@ -21,7 +21,7 @@ from api.readiness import wait_for_event_store, wait_for_view
 from api.routers.common import READ_ERRORS as ERRORS
 from api.routers.common import READ_HEADERS, MinPosition
 from api.schemas import DisputeOut
-from domain.access import Read, ensure_may_read
+from domain.visibility import Read, ensure_may_read
 from projections import audit_log
 from projections.audit_log import AuditFilter
 from service import audit as audit_reads

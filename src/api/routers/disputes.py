@@ -21,7 +21,7 @@ from domain.values import Money
 router = APIRouter(prefix="/v1/disputes", tags=["disputes"])
 
 
-def money(value: object) -> Money | None:
+def money_from_api(value: object) -> Money | None:
     if value is None:
         return None
     return Money(value.amount_minor, value.currency)  # type: ignore[attr-defined]
@@ -54,7 +54,7 @@ def open_dispute(
             seller_id=body.seller_id,
             reason=body.reason,
             remedy=body.remedy,
-            refund=money(body.refund),
+            refund=money_from_api(body.refund),
             order_amount=Money(body.order_amount.amount_minor, body.order_amount.currency),
             description=body.description,
             save_kwargs=kw["save_kwargs"],

@@ -18,8 +18,8 @@ from api.readiness import wait_for_event_store
 from api.routers.common import IDEMPOTENCY_DOC, IF_MATCH_DOC, MinPosition, command_docs
 from api.schemas import EvidenceOut, Text
 from api.uploads import EvidenceForm, read_evidence_form
-from domain.access import Read, ensure_may_read
 from domain.values import Actor, EvidenceKind
+from domain.visibility import Read, ensure_may_read
 from service.commands import Outcome
 from service.evidence import UnsupportedMediaType
 from service.hub import Services

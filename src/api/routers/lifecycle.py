@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from api.commands import handle
 from api.deps import CallerDep, ServicesDep
 from api.routers.common import IDEMPOTENCY_DOC, IF_MATCH_DOC, command_docs
-from api.routers.disputes import money
+from api.routers.disputes import money_from_api
 from api.schemas import (
     DeadlineExtensionIn,
     DisputeOut,
@@ -202,6 +202,6 @@ def issue_ruling(
         "dispute",
         200,
         lambda ctx, kw: svc.app.issue_ruling(
-            dispute_id, ctx, body.outcome, money(body.refund), body.seller_at_fault, body.rationale, **kw
+            dispute_id, ctx, body.outcome, money_from_api(body.refund), body.seller_at_fault, body.rationale, **kw
         ),
     )

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from api.commands import handle
 from api.deps import CallerDep, ServicesDep
 from api.routers.common import IDEMPOTENCY_DOC, IF_MATCH_DOC, command_docs
-from api.routers.disputes import money
+from api.routers.disputes import money_from_api
 from api.schemas import DecisionNoteIn, DisputeOut, OfferIn, OfferOut, RejectionIn
 
 router = APIRouter(prefix="/v1/disputes/{dispute_id}/offers", tags=["negotiation"])
@@ -42,7 +42,9 @@ def propose_offer(
         body.model_dump(mode="json"),
         "offer",
         201,
-        lambda ctx, kw: svc.app.propose_offer(dispute_id, ctx, body.remedy, money(body.refund), body.note, **kw),
+        lambda ctx, kw: svc.app.propose_offer(
+            dispute_id, ctx, body.remedy, money_from_api(body.refund), body.note, **kw
+        ),
     )
 
 

@@ -17,8 +17,8 @@ from api.query_schemas import DisputePage, SellerPage, SellerScoreOut, StatsOut,
 from api.readiness import wait_for_view
 from api.routers.common import READ_ERRORS, MinPosition
 from api.schemas import NO_NUL
-from domain.access import Read, ensure_may_read, ensure_may_read_seller
 from domain.values import Reason, Role, Status
+from domain.visibility import Read, ensure_may_read, ensure_may_read_seller
 from projections import dispute_list, penalties, statistics, timeline
 
 router = APIRouter(tags=["queries"])

@@ -1,4 +1,6 @@
-"""Who may do what, when: the named checks every command runs first.
+"""State and turn rules: may this actor take this action on this dispute now?
+The named checks every command runs first (argument checks are
+`domain.validation`; who may see a dispute is `domain.visibility`).
 
 `check(dispute, action, actor, at)` raises the named domain error that the
 action would meet; `allowed_actions` is every action for which it raises
@@ -8,20 +10,18 @@ nothing, so the two can never disagree.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from domain.errors import (
+    ActionWindowClosed,
     AlreadyEscalated,
-    DeadlinePassed,
-    EvidenceWindowClosed,
+    EvidenceNotAccepted,
     InvalidTransition,
     NotParty,
     RoleNotAllowed,
 )
+from domain.state import DisputeState
 from domain.values import Action, Actor, Deadline, Role, Status
-
-if TYPE_CHECKING:
-    from domain.dispute import Dispute
+from domain.visibility import ensure_can_see
 
 ROLES_FOR: dict[Action, frozenset[Role]] = {
     Action.PROPOSE_OFFER: frozenset({Role.BUYER, Role.SELLER}),
@@ -70,23 +70,12 @@ WINDOW_FOR: dict[Action, tuple[Deadline, ...]] = {
 scheduler records the expiry, so a late answer never beats a missed deadline."""
 
 
-NOT_YOURS = "no dispute with this id is visible to you"
-
-
-def ensure_can_see(dispute: Dispute, actor: Actor) -> None:
-    """Buyers and sellers see only their own disputes (404, not 403)."""
-    if actor.role is Role.BUYER and actor.id != dispute.buyer_id:
-        raise NotParty(NOT_YOURS)
-    if actor.role is Role.SELLER and actor.id != dispute.seller_id:
-        raise NotParty(NOT_YOURS)
-
-
 def ensure_role_may(action: Action, actor: Actor) -> None:
     if actor.role not in ROLES_FOR[action]:
         raise RoleNotAllowed(f"a {actor.role.value} may not {action.value.replace('_', ' ')}")
 
 
-def ensure_status_allows(dispute: Dispute, action: Action) -> None:
+def ensure_status_allows(dispute: DisputeState, action: Action) -> None:
     if dispute.status.is_terminal:
         raise InvalidTransition(f"the dispute is {dispute.status.value}")
     allowed = STATUS_FOR.get(action)
@@ -94,42 +83,42 @@ def ensure_status_allows(dispute: Dispute, action: Action) -> None:
         raise InvalidTransition(f"cannot {action.value.replace('_', ' ')} while {dispute.status.value}")
 
 
-def ensure_turn(dispute: Dispute, action: Action, actor: Actor) -> None:
+def ensure_turn(dispute: DisputeState, action: Action, actor: Actor) -> None:
     if action in TURN_BOUND and dispute.party_to_act is not actor.role:
         raise InvalidTransition(f"it is not the {actor.role.value}'s move")
     if action in (Action.ACCEPT_OFFER, Action.REJECT_OFFER) and dispute.pending_offer_id is None:
         raise InvalidTransition("no offer is pending")
 
 
-def ensure_window_open(dispute: Dispute, action: Action, at: datetime) -> None:
+def ensure_window_open(dispute: DisputeState, action: Action, at: datetime) -> None:
     for name in WINDOW_FOR.get(action, ()):
         due = dispute.deadlines.get(name)
         if due is not None and at >= due:
-            raise DeadlinePassed(f"the {name.value.replace('_', ' ')} deadline passed at {due.isoformat()}")
+            raise ActionWindowClosed(f"the {name.value.replace('_', ' ')} deadline passed at {due.isoformat()}")
 
 
-def ensure_not_escalated(dispute: Dispute) -> None:
+def ensure_not_escalated(dispute: DisputeState) -> None:
     if dispute.escalated:
         raise AlreadyEscalated("the dispute has already been escalated once")
 
 
-def ensure_evidence_window_open(dispute: Dispute, actor: Actor, at: datetime) -> None:
+def ensure_evidence_window_open(dispute: DisputeState, actor: Actor, at: datetime) -> None:
     if actor.role is Role.AGENT:
         return
     if evidence_window_open(dispute, actor.role, at):
         return
-    raise EvidenceWindowClosed(
+    raise EvidenceNotAccepted(
         "evidence may be submitted within the evidence window after opening, "
         "or later only while an evidence request addressed to you is open"
     )
 
 
-def evidence_window_open(dispute: Dispute, role: Role, at: datetime) -> bool:
+def evidence_window_open(dispute: DisputeState, role: Role, at: datetime) -> bool:
     request = Deadline.EVIDENCE_REQUEST_BUYER if role is Role.BUYER else Deadline.EVIDENCE_REQUEST_SELLER
     return any(name in dispute.deadlines and at < dispute.deadlines[name] for name in (Deadline.EVIDENCE, request))
 
 
-def check(dispute: Dispute, action: Action, actor: Actor, at: datetime) -> None:
+def check(dispute: DisputeState, action: Action, actor: Actor, at: datetime) -> None:
     ensure_can_see(dispute, actor)
     ensure_role_may(action, actor)
     ensure_status_allows(dispute, action)
@@ -143,12 +132,12 @@ def check(dispute: Dispute, action: Action, actor: Actor, at: datetime) -> None:
         raise InvalidTransition("no deadline is open")
 
 
-def allowed_actions(dispute: Dispute, actor: Actor, at: datetime) -> list[Action]:
+def allowed_actions(dispute: DisputeState, actor: Actor, at: datetime) -> list[Action]:
     allowed = []
     for action in Action:
         try:
             check(dispute, action, actor, at)
-        except (InvalidTransition, RoleNotAllowed, EvidenceWindowClosed, NotParty):
+        except (InvalidTransition, RoleNotAllowed, EvidenceNotAccepted, NotParty):
             continue
         allowed.append(action)
     return allowed

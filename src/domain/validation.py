@@ -1,4 +1,9 @@
-"""Named checks on command arguments; each raises a named domain error."""
+"""Argument checks: is this value acceptable at all (text, ids, money, offer
+and ruling terms, evidence files, durations)? Each raises a named domain error.
+
+Whether this actor may take an action now is `domain.guards`; who may see
+what is `domain.visibility`.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from domain.errors import (
     TextTooLong,
 )
 from domain.policy import MAX_SHORT_TEXT, MAX_TEXT
-from domain.values import Actor, Money, Outcome, Remedy, Role
+from domain.values import PARTIES, Actor, Money, Outcome, Remedy, Role
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -38,7 +43,7 @@ def identifier(name: str, value: str) -> None:
     required_text(name, value, short=True)
 
 
-def money(name: str, value: Money) -> None:
+def valid_money(name: str, value: Money) -> None:
     if not CURRENCY.match(value.currency):
         raise InvalidValue(f"{name}.currency must be an ISO 4217 code like USD")
     if value.amount_minor <= 0:
@@ -52,7 +57,7 @@ def offer_terms(remedy: Remedy, refund: Money | None, order_amount: Money) -> No
         return
     if refund is None:
         raise RefundRequired(f"a {remedy.value} offer needs a refund amount")
-    money("refund", refund)
+    valid_money("refund", refund)
     if refund.currency != order_amount.currency:
         raise CurrencyMismatch(f"refund is in {refund.currency}, the order in {order_amount.currency}")
     if refund.amount_minor > order_amount.amount_minor:
@@ -74,7 +79,7 @@ def opening(
     identifier("seller_id", seller_id)
     if seller_id == buyer.id:
         raise InvalidValue("the seller cannot be the buyer")
-    money("order_amount", order_amount)
+    valid_money("order_amount", order_amount)
     offer_terms(remedy, refund, order_amount)
     text("description", description)
 
@@ -114,7 +119,7 @@ def evidence_quota(used: int, size: int, limit: int) -> None:
 
 
 def party(role: Role) -> None:
-    if role not in (Role.BUYER, Role.SELLER):
+    if role not in PARTIES:
         raise InvalidValue("party must be buyer or seller")
 
 
@@ -129,17 +134,3 @@ def due_after(start: datetime, delta: timedelta, name: str) -> datetime:
         return start + delta
     except OverflowError:
         raise InvalidValue(f"{name} is too long") from None
-
-
-def message_audience(author: Role, to: Role | None, *, private: bool) -> tuple[Role, ...]:
-    """Who may read a message. Once a dispute has gone to review, each party's
-    messages are visible to the agent and that party only (PayPal's rule)."""
-    everyone = (Role.BUYER, Role.SELLER, Role.AGENT)
-    if author is Role.AGENT:
-        if to is None:
-            return everyone
-        party(to)
-        return (to, Role.AGENT)
-    if to is not None:
-        raise InvalidValue("only an agent addresses a message to one party")
-    return (author, Role.AGENT) if private else everyone

@@ -1,0 +1,44 @@
+"""Deadline expiry: the system actor's command that records a due deadline and
+acts on it (a missed seller response settles on the buyer's request, a missed
+negotiation window escalates, missed return deadlines resolve)."""
+
+from __future__ import annotations
+
+from domain import events as ev
+from domain.decisions import DisputeDecisions
+from domain.errors import DeadlineNotDue, DeadlineNotOpen, RoleNotAllowed
+from domain.policy import Policy
+from domain.values import Context, Deadline, Outcome, ResolvedHow, Role
+from domain.visibility import ensure_can_see
+
+
+class DisputeExpiry(DisputeDecisions):
+    def expire_deadline(self, ctx: Context, deadline: Deadline, policy: Policy) -> None:
+        """The system actor's command: record that `deadline` passed, and act on it."""
+        ensure_can_see(self, ctx.actor)
+        if ctx.actor.role is not Role.SYSTEM:
+            raise RoleNotAllowed("only the system actor expires deadlines")
+        if deadline not in self.deadlines:
+            raise DeadlineNotOpen(f"the {deadline.value} deadline is not open")
+        due_at = self.deadlines[deadline]
+        if ctx.at < due_at:
+            raise DeadlineNotDue(f"the {deadline.value} deadline is due at {due_at.isoformat()}")
+        self._emit(
+            ev.DEADLINE_EVENTS[deadline],
+            ctx,
+            deadline=deadline.value,
+            due_at=due_at,
+            deadlines=self._deadlines(drop=[deadline]),
+        )
+        self._act_on_expiry(ctx, deadline, policy)
+
+    def _act_on_expiry(self, ctx: Context, deadline: Deadline, policy: Policy) -> None:
+        if deadline is Deadline.SELLER_RESPONSE:
+            opening_request = self.offers[0]
+            self._resolve(ctx, ResolvedHow.DEADLINE, *self._settlement(opening_request), True, "")
+        elif deadline is Deadline.NEGOTIATION:
+            self._escalate(ctx, "negotiation window ended without agreement", policy)
+        elif deadline is Deadline.RETURN_SHIPPING:
+            self._resolve(ctx, ResolvedHow.DEADLINE, Outcome.NO_REFUND, None, False, "")
+        elif deadline is Deadline.RETURN_RECEIPT:
+            self._resolve(ctx, ResolvedHow.DEADLINE, *self._settlement(self.agreed_offer), True, "")
