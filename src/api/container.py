@@ -26,6 +26,7 @@ from projections import base
 from projections.catalog import PROJECTIONS
 from projections.db import Database, PostgresDatabase, SQLiteDatabase
 from projections.runner import Follower, ListenWaiter, PollingWaiter, SignalWaiter, Waiter
+from store.application_seam import StoreApp
 from store.blobs import BlobStore, LocalBlobStore
 from store.group_commit import GroupCommitter
 from store.idempotency import IdempotencyStore
@@ -39,7 +40,7 @@ def build_app(settings: Settings) -> DisputeApp:
         ensure_schema(settings.postgres_params())
     elif settings.backend == "sqlite":
         Path(settings.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
-    return DisputeApp(env=settings.eventsourcing_env(), policy=settings.policy())
+    return StoreApp(env=settings.eventsourcing_env(), policy=settings.policy())
 
 
 def build_views_db(settings: Settings) -> Database:
