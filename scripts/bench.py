@@ -33,6 +33,7 @@ from domain.values import Actor, Context, Money, Reason, Remedy, Role
 from projections import base
 from projections.catalog import PROJECTIONS
 from projections.runner import Follower
+from store.application_seam import StoreApp
 from store.group_commit import GroupCommitter
 from store.idempotency import IdempotencyClaim
 
@@ -125,7 +126,7 @@ def main() -> None:
             for name in (schema, schema + "_stock"):
                 conn.execute(SQL("CREATE SCHEMA {}").format(Identifier(name)))
         settings = settings_for(args.url, schema)
-        ours = DisputeApp(env=settings.eventsourcing_env(), policy=settings.policy())
+        ours = StoreApp(env=settings.eventsourcing_env(), policy=settings.policy())
         stock_env = {
             **settings.eventsourcing_env(),
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
