@@ -43,6 +43,7 @@ from api.container import build_app
 from api.settings import Settings
 from builders import BUYER, Scenario
 from conftest import settings_for
+from domain.application import DisputeApp
 from store.application_seam import StoreApp
 from store.idempotency import IdempotencyClaim, IdempotencyStore
 
@@ -369,6 +370,12 @@ def test_sqlite_insert_events_runs_insert_events_on_the_write_transactions_curso
     with recorder.datastore.transaction(commit=False) as c:
         c.execute("SELECT count(*) FROM contract_probe")
         assert c.fetchone()[0] == 1, private.failure("writes on its cursor no longer roll back with the events")
+
+
+def test_the_store_app_keeps_the_domain_apps_name_so_its_tables_and_settings_stay_the_same() -> None:
+    assert StoreApp.name == DisputeApp.name == "disputes", (
+        "StoreApp must be named like DisputeApp: the name picks the Postgres tables and the env-variable prefix"
+    )
 
 
 @pytest.fixture

@@ -33,6 +33,10 @@ log = logging.getLogger("disputes.application")
 class StoreApp(DisputeApp):
     """`DisputeApp` with the store's post-commit behaviour and group-commit seam."""
 
+    # The library names a subclass after its class unless it sets `name`, and the
+    # name picks the Postgres tables (disputes_events, ...) and the env prefix.
+    name = DisputeApp.name
+
     # ------------------------------------------------ public, for the store
     def record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         """Record the events collected in `processing_event` in one transaction,
