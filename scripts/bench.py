@@ -34,6 +34,7 @@ from projections.catalog import PROJECTIONS
 from projections.runner import Follower
 from service.ports import IdempotencyClaim
 from service.settings import Settings
+from store.application_seam import StoreApp
 from store.group_commit import GroupCommitter
 
 BUYER = Actor("bench-buyer", Role.BUYER)
@@ -125,7 +126,7 @@ def main() -> None:
             for name in (schema, schema + "_stock"):
                 conn.execute(SQL("CREATE SCHEMA {}").format(Identifier(name)))
         settings = settings_for(args.url, schema)
-        ours = DisputeApp(env=settings.eventsourcing_env(), policy=settings.policy())
+        ours = StoreApp(env=settings.eventsourcing_env(), policy=settings.policy())
         stock_env = {
             **settings.eventsourcing_env(),
             "PERSISTENCE_MODULE": "eventsourcing.postgres",

@@ -27,6 +27,7 @@ from projections.db import Database, PostgresDatabase, SQLiteDatabase
 from service.hub import Services
 from service.ports import IdempotencyStore
 from service.settings import Settings
+from store.application_seam import StoreApp
 from store.blobs import LocalBlobStore
 from store.group_commit import GroupCommitter
 from store.postgres import ensure_schema
@@ -50,7 +51,7 @@ def build_app(settings: Settings) -> DisputeApp:
         ensure_schema(settings.postgres_params())
     elif settings.backend == "sqlite":
         Path(settings.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
-    return DisputeApp(env=settings.eventsourcing_env(), policy=settings.policy())
+    return StoreApp(env=settings.eventsourcing_env(), policy=settings.policy())
 
 
 def build_views_db(settings: Settings) -> Database:

@@ -9,7 +9,6 @@ expected (If-Match), in which case it fails with VersionConflict.
 
 from __future__ import annotations
 
-import logging
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -18,7 +17,7 @@ from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import RecordConflictError
 
 from domain.dispute import Dispute
@@ -45,7 +44,6 @@ from domain.values import (
 from domain.visibility import NOT_YOURS, ensure_can_see
 
 T = TypeVar("T")
-log = logging.getLogger("disputes.application")
 MAX_ATTEMPTS = 8
 
 
@@ -216,22 +214,6 @@ class DisputeApp(Application[UUID]):
 
     def expire_deadline(self, dispute_id: UUID, ctx: Context, deadline: Deadline, **kw: Any) -> CommandResult:
         return self._run(dispute_id, ctx, lambda d: d.expire_deadline(ctx, deadline, self.policy), **kw)
-
-    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
-        """A snapshot is an optimisation taken after the commit: failing to take one
-        must not report a committed command as failed (a retry would repeat it)."""
-        try:
-            super()._take_snapshots(processing_event)
-        except Exception:
-            log.exception("taking a snapshot failed after a commit; the events are saved")
-
-    def _notify(self, recordings: list[Any]) -> None:
-        """After each save: wake in-process followers (projections, scheduler)."""
-        for listener in self.listeners:
-            try:
-                listener()
-            except Exception:
-                log.exception("a save listener failed; the events are saved")
 
     # -------------------------------------------------------------- queries
     def dispute(self, dispute_id: UUID, version: int | None = None) -> Dispute:

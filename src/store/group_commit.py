@@ -13,6 +13,9 @@ If the batch fails on a conflict (two commands raced on one dispute, or an
 idempotency key was taken), no event of it was written; the committer then
 saves each command alone, so only the losers see the conflict and retry on
 fresh state exactly as they would without batching.
+
+It needs the application's `StoreApp` seam (`record`, `after_commit`) to
+split `save` in two; it touches no private `eventsourcing` method itself.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from eventsourcing.persistence import RecordConflictError, Recording
 from domain.application import DisputeApp
 from domain.dispute import Dispute
 from service.ports import IdempotencyClaim, IdempotencyKeyTaken
+from store.application_seam import StoreApp
 from store.idempotency import ClaimAt
 
 log = logging.getLogger("disputes.group_commit")
@@ -51,7 +55,9 @@ class _Pending:
 
 class GroupCommitter:
     def __init__(self, app: DisputeApp, max_batch: int = 200) -> None:
-        self.app = app
+        if not isinstance(app, StoreApp):
+            raise TypeError("group commit needs the store's application, a StoreApp (see bootstrap.build_app)")
+        self.app: StoreApp = app
         self.max_batch = max_batch
         self.batches = 0
         self.commands = 0
@@ -110,7 +116,7 @@ class GroupCommitter:
             merged.aggregates.update(pending.processing.aggregates)
         merged.saved_kwargs["idempotency"] = [c for c in (p.claim_at() for p in batch) if c]
         try:
-            recordings = self.app._record(merged)
+            recordings = self.app.record(merged)
         except (RecordConflictError, IdempotencyKeyTaken):
             for pending in batch:
                 self._commit_alone(pending)
@@ -131,7 +137,7 @@ class GroupCommitter:
         if pending.claim is not None:
             pending.processing.saved_kwargs["idempotency"] = pending.claim
         try:
-            recordings = self.app._record(pending.processing)
+            recordings = self.app.record(pending.processing)
         except BaseException as error:
             pending.done.set_exception(error)
             return
@@ -139,6 +145,5 @@ class GroupCommitter:
         pending.done.set_result(recordings)
 
     def _finish(self, processing: ProcessingEvent[Any], recordings: list[Recording[Any]]) -> None:
-        """What `Application.save` does after recording: snapshots, then wake followers."""
-        self.app._take_snapshots(processing)  # never raises (see DisputeApp._take_snapshots)
-        self.app._notify(recordings)
+        """What `Application.save` does after recording: snapshots (never raising), then wake followers."""
+        self.app.after_commit(processing, recordings)

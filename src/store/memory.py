@@ -1,4 +1,11 @@
-"""In-memory event store (fast unit tests), with idempotency records."""
+"""In-memory event store (fast unit tests), with idempotency records.
+
+This is the memory-family adapter: the only module that overrides or reads a
+private member of `eventsourcing.popo` (`_insert_events`, `_database_lock`,
+`_stored_events`, `_stored_events_index`). Each is pinned by
+tests/test_eventsourcing_contract.py, which names this module when a library
+upgrade changes one.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +32,11 @@ class MemoryRecorder(POPOApplicationRecorder, IdempotencyStore):
         idempotency: Claims = None,
         **kwargs: Any,
     ) -> Sequence[int] | None:
+        """Why overridden: the library's public `insert_events` calls this with the
+        save's keyword arguments and then wakes its own listeners. Checking and
+        storing the idempotency claims here, under the recorder's (reentrant)
+        lock, makes them atomic with the events, as a transaction does in the
+        SQL stores, and keeps the library's listener notification."""
         with self._database_lock:
             keys = [(c.scope, c.key) for c, *_ in resolve_claims(stored_events, [0] * len(stored_events), idempotency)]
             taken = [k for k in keys if k in self._idempotency]
@@ -54,7 +66,10 @@ class MemoryRecorder(POPOApplicationRecorder, IdempotencyStore):
     def select_events_with_positions(
         self, originator_id: UUID, *, gt: int = 0, limit: int | None = None
     ) -> list[Notification]:
-        """Events after version `gt` in version order, each with its notification id (audit history)."""
+        """Events after version `gt` in version order, each with its notification id (audit history).
+
+        The library has no such query: this reads its private table and index
+        (notification id = position in `_stored_events` + 1)."""
         with self._database_lock:
             index = self._stored_events_index[str(originator_id)]
             found = []

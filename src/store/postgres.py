@@ -4,6 +4,11 @@ Writes keep the library's guarantee that notification ids are committed in
 order (an EXCLUSIVE table lock per write transaction, which readers do not
 wait for), and send the lock, NOTIFY, insert and idempotency row in one
 pipelined round trip.
+
+This is the Postgres-family adapter: the only module that calls a private
+method of `eventsourcing.postgres` (`_lock_table`, `_notify_channel`), pinned
+by tests/test_eventsourcing_contract.py, which names this module when a
+library upgrade changes one.
 """
 
 from __future__ import annotations
@@ -76,7 +81,13 @@ class PostgresRecorder(PostgresApplicationRecorder, IdempotencyStore):
         stored_events: Sequence[StoredEvent],
         idempotency: Claims,
     ) -> list[int]:
-        """Lock, NOTIFY, insert, claims and COMMIT, pipelined: one round trip."""
+        """Lock, NOTIFY, insert, claims and COMMIT, pipelined: one round trip.
+
+        Why the private calls: `insert_events` is replaced to pipeline the claims
+        with the events, but the table lock and the NOTIFY stay the library's own
+        (`_lock_table`, `_notify_channel`, each run on the transaction's cursor), so
+        its guarantee that notification ids commit in order, and the channel its
+        listeners wait on, are kept exactly."""
         claims = [
             (c.scope, c.key, c.fingerprint, encode_outcome(c.outcome), dispute_id, version)
             for c, dispute_id, version in claim_targets(stored_events, idempotency)

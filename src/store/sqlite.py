@@ -1,4 +1,10 @@
-"""SQLite event store (the embedded default), with idempotency records."""
+"""SQLite event store (the embedded default), with idempotency records.
+
+This is the SQLite-family adapter: the only module that overrides or calls a
+private method of `eventsourcing.sqlite` (`_insert_events`), pinned by
+tests/test_eventsourcing_contract.py, which names this module when a library
+upgrade changes it.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +42,10 @@ class SQLiteRecorder(SQLiteApplicationRecorder, IdempotencyStore):
         idempotency: Claims = None,
         **kwargs: Any,
     ) -> Sequence[int] | None:
+        """Why overridden: the library's public `insert_events` opens the write
+        transaction and calls this inside it, with the save's keyword arguments
+        and the transaction's cursor. Inserting the idempotency claims on that
+        cursor commits them with the events, or (a taken key) neither."""
         ids = super()._insert_events(c, stored_events, **kwargs)
         for claim, dispute_id, version, position in resolve_claims(stored_events, ids or [], idempotency):
             try:
