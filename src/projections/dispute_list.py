@@ -12,8 +12,8 @@ from domain import events as ev
 from domain.dispute import Dispute
 from domain.values import Actor, Remedy, ReturnCondition, Role, Status
 from projections import documents
-from projections.base import Projection
 from projections.db import Database, Row, as_json
+from projections.projection import Projection
 
 OTHER = {"buyer": "seller", "seller": "buyer"}
 

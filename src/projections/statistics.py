@@ -13,8 +13,8 @@ from eventsourcing.dispatch import singledispatchmethod
 
 from domain import events as ev
 from domain.values import Deadline, ReturnCondition
-from projections.base import Projection
 from projections.db import Database, as_time
+from projections.projection import Projection
 
 GROUPS = {"reason": "reason", "status": "status", "seller": "seller_id"}
 
