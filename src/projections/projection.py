@@ -86,6 +86,16 @@ class Projection(ABC):
             [*columns.values(), str(dispute_id)],
         )
 
+    def upsert(self, table: str, **columns: Any) -> None:
+        """Insert one dispute's row of `table`, or replace the columns given (keyed by dispute_id)."""
+        names = [check_name(name) for name in columns]
+        updates = ", ".join(f"{name} = excluded.{name}" for name in names if name != "dispute_id")
+        self.run(
+            f"INSERT INTO {{{table}}} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}) "  # noqa: S608
+            f"ON CONFLICT (dispute_id) DO UPDATE SET {updates}",
+            list(columns.values()),
+        )
+
 
 def physical(logical: str, generation: int) -> str:
     return f"{logical}_g{generation}"
