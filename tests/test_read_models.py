@@ -13,7 +13,7 @@ from builders import AGENT, BUYER, OTHER_BUYER, SELLER, SYSTEM, T0, Scenario, sc
 from conftest import settings_for
 from domain.application import DisputeApp
 from domain.values import Deadline, Outcome, Reason, Remedy, ReturnCondition, Role, Status
-from projections import dispute_list, penalties, statistics, timeline
+from projections import base, dispute_list, penalties, statistics, timeline
 from projections.catalog import PROJECTIONS
 from projections.db import Database, as_json
 from projections.runner import Follower
@@ -219,3 +219,27 @@ def test_statistics_count_refunds_median_and_sla_breaches(world: World) -> None:
     quick_seconds = 10 * 60
     slow_seconds = (8 * 24 * 60 + 30) * 60  # opened T0+10m, ruled T0+8d+40m
     assert by_key["resolved"]["median_resolution_seconds"] == (quick_seconds + slow_seconds) / 2
+
+
+# ------------------------------------------------------------- upgrades
+def test_a_generation_built_with_an_older_table_layout_is_rebuilt_at_the_next_start(world: World) -> None:
+    scenario_in(world.app, Status.RESOLVED)
+    world.catch_up()
+    before = statistics.dispute_statistics(world.views, "status", None, None, T0 + timedelta(days=400))
+    old = base.active(world.views, "statistics")
+    assert old is not None and old.params[base.LAYOUT] == statistics.Statistics.layout
+    with world.views.transaction() as cur:  # as an older version of the projection left it
+        cur.run(
+            "UPDATE {registry} SET params = %s WHERE projection = 'statistics' AND generation = %s",
+            [{}, old.number],
+            registry=base.REGISTRY,
+        )
+
+    ensure_views(world.views, world.settings)
+    world.catch_up()
+
+    new = base.active(world.views, "statistics")
+    assert new is not None and new.number == old.number + 1
+    assert new.params[base.LAYOUT] == statistics.Statistics.layout
+    assert [g.number for g in base.generations(world.views, "statistics")] == [new.number]
+    assert statistics.dispute_statistics(world.views, "status", None, None, T0 + timedelta(days=400)) == before

@@ -74,9 +74,17 @@ def ensure_views(db: Database, settings: Settings) -> None:
 
 
 # Raced table creation on Postgres; on a fresh SQLite file, switching to WAL or
-# creating tables while another process does can report "database is locked".
+# creating tables while another process does can report "database is locked"
+# at once, without waiting for the busy timeout (from the event store, wrapped
+# by eventsourcing, or from the read models' own sqlite3 connection).
 STARTUP_RACES = (psycopg.IntegrityError, IntegrityError, sqlite3.IntegrityError, OperationalError)
-STARTUP_ATTEMPTS = 5
+STARTUP_ATTEMPTS = 8
+
+
+def is_startup_race(error: BaseException) -> bool:
+    if isinstance(error, STARTUP_RACES):
+        return True
+    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
 
 
 def connect(settings: Settings) -> tuple[DisputeApp, Database]:
@@ -88,8 +96,8 @@ def connect(settings: Settings) -> tuple[DisputeApp, Database]:
     for attempt in range(1, STARTUP_ATTEMPTS + 1):
         try:
             return _open(settings)
-        except STARTUP_RACES as race:
-            if attempt == STARTUP_ATTEMPTS:
+        except (*STARTUP_RACES, sqlite3.OperationalError) as race:
+            if attempt == STARTUP_ATTEMPTS or not is_startup_race(race):
                 raise
             log.warning("creating tables raced another process (%s); trying again", race)
             time.sleep(random.uniform(0.1, 0.5))  # noqa: S311 - jitter, not crypto

@@ -15,9 +15,9 @@ from uuid import UUID
 from eventsourcing.dispatch import singledispatchmethod
 
 from domain import events as ev
-from projections.base import Projection
 from projections.common import event_type, payload
 from projections.db import Database, Row, as_json, as_time
+from projections.projection import Projection
 
 COLUMNS = (
     "position",

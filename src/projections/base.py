@@ -1,6 +1,6 @@
 """Projections, their generations, and exactly-once batched processing.
 
-A projection owns a few tables. Each build of it is a *generation*: physical
+A projection (projections.projection) owns a few tables. Each build of it is a *generation*: physical
 tables named `<table>_g<N>`, and a tracking row (projection, generation,
 position). Readers and analysts use stable SQL views named `<table>` that
 point at the active generation; a rebuild fills generation N+1 from position
@@ -14,91 +14,25 @@ or skip one: a batch whose start position is no longer current rolls back.
 
 from __future__ import annotations
 
-import inspect
+import logging
 import re
-from abc import ABC
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 
-from eventsourcing.utils import get_topic
-
-from projections.db import Cursor, Database, as_json, check_name
+from projections.db import Cursor, Database, as_json
+from projections.projection import Projection, physical
 
 REGISTRY = "projection_generations"
 TRACKING = "projection_tracking"
+LAYOUT = "layout"
+"""The generation parameter recording the table layout it was built with."""
+log = logging.getLogger("disputes.projections")
 
 
 class TrackingConflict(Exception):
     """The batch's start position is no longer the view's position."""
-
-
-class Projection(ABC):
-    """Dispatches events (singledispatchmethod) to writes on its own tables."""
-
-    name: ClassVar[str]
-    tables: ClassVar[tuple[str, ...]]
-
-    def __init__(self, cursor: Cursor, generation: int, params: dict[str, Any]) -> None:
-        self.cursor = cursor
-        self.generation = generation
-        self.params = params
-
-    def table(self, logical: str) -> str:
-        return physical(logical, self.generation)
-
-    @classmethod
-    def ddl(cls) -> list[str]:
-        """CREATE statements (see render_ddl for the placeholders)."""
-        raise NotImplementedError
-
-    @classmethod
-    def default_params(cls) -> dict[str, Any]:
-        return {}
-
-    @classmethod
-    def params_from(cls, settings: Any) -> dict[str, Any]:
-        """Parameters a new generation is built with (e.g. penalty weights), from settings."""
-        return cls.default_params()
-
-    dispatcher: ClassVar[str] = "project"
-    """The singledispatchmethod whose registered event classes this projection handles."""
-
-    @classmethod
-    def handled_topics(cls) -> frozenset[str]:
-        """Topics of every concrete event class the projection's dispatcher handles."""
-        method = inspect.getattr_static(cls, cls.dispatcher)
-        registered = [t for t in method.dispatcher.registry if t is not object]
-        found: set[str] = set()
-        pending = list(registered)
-        while pending:
-            event_class = pending.pop()
-            found.add(get_topic(event_class))
-            pending.extend(event_class.__subclasses__())
-        return frozenset(found)
-
-    def finish(self) -> None:  # noqa: B027 - an optional hook, empty by default
-        """Called once after the batch's events, inside its transaction (flush per-batch state)."""
-
-    def project(self, event: Any, position: int) -> None:
-        """Subclasses define this as a singledispatchmethod; unregistered events change nothing."""
-        raise NotImplementedError
-
-    def run(self, template: str, params: Sequence[Any] = ()) -> None:
-        self.cursor.run(template, params, **{t: self.table(t) for t in self.tables})
-
-    def update_dispute(self, table: str, dispute_id: Any, **columns: Any) -> None:
-        """Set `columns` on one dispute's row of `table` (keyed by dispute_id)."""
-        assignments = ", ".join(f"{check_name(name)} = %s" for name in columns)
-        self.run(
-            f"UPDATE {{{table}}} SET {assignments} WHERE dispute_id = %s",  # noqa: S608 - checked identifiers
-            [*columns.values(), str(dispute_id)],
-        )
-
-
-def physical(logical: str, generation: int) -> str:
-    return f"{logical}_g{generation}"
 
 
 @dataclass(frozen=True)
@@ -121,7 +55,7 @@ def render_ddl(projection: type[Projection], db: Database, generation: int) -> l
         statement = template
         for token in TYPE_TOKENS:
             statement = statement.replace(f":{token}:", db.type(token))
-        names = {t: physical(t, generation) for t in projection.tables}
+        names = {t: physical(t, generation) for t in projection.all_tables()}
         for index in re.findall(r"\{(ix_[a-z0-9_]+)\}", statement):
             names[index] = physical(index, generation)
         rendered.append((statement, names))
@@ -172,6 +106,7 @@ def create_generation(
     together cannot both create the same generation (on SQLite the transaction
     is BEGIN IMMEDIATE; on Postgres the loser hits the primary key and retries)."""
     now = datetime.now(UTC)
+    params = {**params, LAYOUT: projection.layout}
     with db.transaction() as cur:
         cur.run("SELECT generation, status FROM {registry} WHERE projection = %s", [projection.name], registry=REGISTRY)
         existing = cur.all()
@@ -217,7 +152,7 @@ def switch(db: Database, projection: type[Projection], number: int) -> None:
 
 def drop_generation(db: Database, projection: type[Projection], number: int) -> None:
     with db.transaction() as cur:
-        for table in projection.tables:
+        for table in projection.all_tables():
             cur.run("DROP TABLE IF EXISTS {table}", table=physical(table, number))
         cur.run(
             "DELETE FROM {tracking} WHERE projection = %s AND generation = %s",
@@ -232,8 +167,18 @@ def drop_generation(db: Database, projection: type[Projection], number: int) -> 
 
 
 def ensure_projection(db: Database, projection: type[Projection], params: dict[str, Any] | None = None) -> Generation:
-    """The active generation, creating generation 1 (and its views) if there is none."""
+    """The active generation, creating generation 1 (and its views) if there is none.
+
+    A generation built with another table layout (an older version of the
+    projection) is replaced by a fresh generation that the followers then
+    build from position 0, and dropped."""
     found = active(db, projection.name)
+    if found is not None and found.params.get(LAYOUT, 1) != projection.layout:
+        log.warning("%s: generation %s has table layout %s, not %s; rebuilding it from position 0",
+                    projection.name, found.number, found.params.get(LAYOUT, 1), projection.layout)  # fmt: skip
+        create_generation(db, projection, {k: v for k, v in found.params.items() if k != LAYOUT}, activate=True)
+        drop_generation(db, projection, found.number)
+        found = active(db, projection.name)
     if found is None:
         create_generation(db, projection, params or projection.default_params(), activate=True, unless_active=True)
         found = active(db, projection.name)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from projections.audit_log import AuditLog
-from projections.base import Projection
 from projections.deadlines import Deadlines
 from projections.dispute_list import DisputeList
 from projections.penalties import Penalties
+from projections.projection import Projection
 from projections.statistics import Statistics
 from projections.timeline import Timeline
 

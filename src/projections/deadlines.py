@@ -17,8 +17,8 @@ from eventsourcing.dispatch import singledispatchmethod
 
 from domain import events as ev
 from domain.values import Deadline
-from projections.base import Projection
 from projections.db import Database, Row, as_time
+from projections.projection import Projection
 
 VIEW = "deadlines"
 

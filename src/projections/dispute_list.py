@@ -6,29 +6,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from eventsourcing.dispatch import singledispatchmethod
-
-from domain import events as ev
 from domain.dispute import Dispute
-from domain.values import Actor, Remedy, ReturnCondition, Role, Status
+from domain.values import Actor, Role
 from projections import documents
-from projections.base import Projection
 from projections.db import Database, Row, as_json
+from projections.evolving import EvolvingProjection
 
-OTHER = {"buyer": "seller", "seller": "buyer"}
 
-
-class DisputeList(Projection):
+class DisputeList(EvolvingProjection):
     """One row per dispute: indexed columns to search by, and the dispute's
-    state as a document (see projections.documents) to render full bodies."""
+    state as a document (see projections.documents) to render full bodies.
+    Every column is read off the evolved aggregate (see projections.evolving)."""
 
     name = "dispute_list"
     tables = ("dispute_summaries",)
-    dispatcher = "summarise"
-
-    def __init__(self, cursor: Any, generation: int, params: dict[str, Any]) -> None:
-        super().__init__(cursor, generation, params)
-        self.documents: dict[str, Dispute] = {}
 
     @classmethod
     def ddl(cls) -> list[str]:
@@ -49,163 +40,47 @@ class DisputeList(Projection):
             "CREATE INDEX IF NOT EXISTS {ix_summaries_reason} ON {dispute_summaries} (reason, opened_at)",
         ]
 
-    def set(self, event: ev.DisputeEvent, **columns: Any) -> None:
-        self.update_dispute("dispute_summaries", event.originator_id, **columns)
-
-    def touch(self, event: ev.DisputeEvent, position: int) -> None:
-        columns: dict[str, Any] = {
-            "updated_at": event.timestamp,
-            "version": event.originator_version,
-            "last_position": position,
-        }
-        if isinstance(event, ev.DeadlinesChanged):
-            columns["deadlines"] = {k: v.isoformat() for k, v in sorted(event.deadlines.items())}
-            columns["next_deadline_at"] = min(event.deadlines.values(), default=None)
-        self.set(event, **columns)
-
-    def project(self, event: Any, position: int) -> None:
-        self.summarise(event, position)
-        if isinstance(event, ev.DisputeEvent):
-            self.evolve_document(event)
-
-    def evolve_document(self, event: ev.DisputeEvent) -> None:
-        key = str(event.originator_id)
-        current = None if isinstance(event, ev.DisputeOpened) else self.documents.get(key) or self.load(key)
-        evolved = event.mutate(current)
-        assert isinstance(evolved, Dispute)
-        self.documents[key] = evolved
-
     def load(self, dispute_id: str) -> Dispute:
         self.run("SELECT document FROM {dispute_summaries} WHERE dispute_id = %s", [dispute_id])
         row = self.cursor.one()
         assert row is not None and row["document"] is not None, f"no document for dispute {dispute_id}"
         return documents.decode(dispute_id, as_json(row["document"]))
 
-    def finish(self) -> None:
-        for dispute_id, dispute in self.documents.items():
-            self.update_dispute("dispute_summaries", dispute_id, document=documents.encode(dispute))
+    def save(self, dispute_id: str, dispute: Dispute, position: int) -> None:
+        self.upsert("dispute_summaries", **summary(dispute), last_position=position)
 
-    @singledispatchmethod
-    def summarise(self, event: Any, position: int) -> None:
-        pass
 
-    @summarise.register
-    def _(self, event: ev.DisputeOpened, position: int) -> None:
-        refund = event.refund or {}
-        self.run(
-            "INSERT INTO {dispute_summaries} (dispute_id, order_id, buyer_id, seller_id, reason, requested_remedy, "
-            "requested_refund_minor, order_amount_minor, currency, status, party_to_act, pending_offer_by, "
-            "pending_offer_remedy, escalated, deadlines, opened_at, updated_at, version, last_position) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            [
-                str(event.originator_id),
-                event.order_id,
-                event.buyer_id,
-                event.seller_id,
-                event.reason,
-                event.remedy,
-                refund.get("amount_minor"),
-                event.order_amount["amount_minor"],
-                event.order_amount["currency"],
-                Status.AWAITING_SELLER.value,
-                Role.SELLER.value,
-                Role.BUYER.value,
-                event.remedy,
-                False,
-                {},
-                event.timestamp,
-                event.timestamp,
-                1,
-                position,
-            ],
-        )
-        self.touch(event, position)
-
-    @summarise.register
-    def _(self, event: ev.OfferProposed, position: int) -> None:
-        self.set(
-            event,
-            status=Status.NEGOTIATING.value,
-            party_to_act=OTHER[event.actor_role],
-            pending_offer_by=event.actor_role,
-            pending_offer_remedy=event.remedy,
-        )
-        self.touch(event, position)
-
-    @summarise.register
-    def _(self, event: ev.OfferAccepted, position: int) -> None:
-        self.run(
-            "UPDATE {dispute_summaries} SET status = 'awaiting_return', party_to_act = 'buyer' "
-            "WHERE dispute_id = %s AND pending_offer_remedy = %s",
-            [str(event.originator_id), Remedy.RETURN_AND_REFUND.value],
-        )
-        self.set(event, pending_offer_by=None, pending_offer_remedy=None)
-        self.touch(event, position)
-
-    @summarise.register
-    def _(self, event: ev.OfferRejected, position: int) -> None:
-        self.run(
-            "UPDATE {dispute_summaries} SET status = 'negotiating', party_to_act = pending_offer_by, "
-            "pending_offer_by = NULL, pending_offer_remedy = NULL WHERE dispute_id = %s",
-            [str(event.originator_id)],
-        )
-        self.touch(event, position)
-
-    @summarise.register
-    def _(self, event: ev.DisputeEscalated, position: int) -> None:
-        self.set(
-            event,
-            status=Status.UNDER_REVIEW.value,
-            party_to_act=Role.AGENT.value,
-            escalated=True,
-            pending_offer_by=None,
-            pending_offer_remedy=None,
-        )
-        self.touch(event, position)
-
-    @summarise.register
-    def _(self, event: ev.DisputeWithdrawn, position: int) -> None:
-        self.set(
-            event,
-            status=Status.WITHDRAWN.value,
-            party_to_act=None,
-            closed_at=event.timestamp,
-            pending_offer_by=None,
-            pending_offer_remedy=None,
-        )
-        self.touch(event, position)
-
-    @summarise.register
-    def _(self, event: ev.ReturnShipped, position: int) -> None:
-        self.set(event, status=Status.RETURN_IN_TRANSIT.value, party_to_act=Role.SELLER.value)
-        self.touch(event, position)
-
-    @summarise.register
-    def _(self, event: ev.ReturnReceiptConfirmed, position: int) -> None:
-        if event.condition != ReturnCondition.RECEIVED_OK.value:
-            self.set(event, status=Status.UNDER_REVIEW.value, party_to_act=Role.AGENT.value)
-        self.touch(event, position)
-
-    @summarise.register
-    def _(self, event: ev.DisputeResolved, position: int) -> None:
-        refund = event.refund or {}
-        self.set(
-            event,
-            status=Status.RESOLVED.value,
-            party_to_act=None,
-            closed_at=event.timestamp,
-            outcome=event.outcome,
-            resolved_how=event.how,
-            refund_minor=refund.get("amount_minor"),
-            seller_at_fault=event.seller_at_fault,
-            pending_offer_by=None,
-            pending_offer_remedy=None,
-        )
-        self.touch(event, position)
-
-    @summarise.register
-    def _(self, event: ev.DisputeEvent, position: int) -> None:
-        self.touch(event, position)
+def summary(d: Dispute) -> dict[str, Any]:
+    """A dispute's list row (but its last position): what the aggregate says, nothing re-derived."""
+    opening, pending, resolution = d.offers[0], d.pending_offer, d.resolution
+    refund = resolution.refund if resolution else None
+    return {
+        "dispute_id": str(d.id),
+        "order_id": d.order_id,
+        "buyer_id": d.buyer_id,
+        "seller_id": d.seller_id,
+        "reason": d.reason.value,
+        "requested_remedy": d.requested_remedy.value,
+        "requested_refund_minor": opening.refund.amount_minor if opening.refund else None,
+        "order_amount_minor": d.order_amount.amount_minor,
+        "currency": d.order_amount.currency,
+        "status": d.status.value,
+        "party_to_act": d.party_to_act.value if d.party_to_act else None,
+        "pending_offer_by": pending.actor.role.value if pending else None,
+        "pending_offer_remedy": pending.remedy.value if pending else None,
+        "escalated": d.escalated,
+        "outcome": resolution.outcome.value if resolution else None,
+        "resolved_how": resolution.how.value if resolution else None,
+        "refund_minor": refund.amount_minor if refund else None,
+        "seller_at_fault": resolution.seller_at_fault if resolution else None,
+        "deadlines": {k.value: v.isoformat() for k, v in sorted(d.deadlines.items())},
+        "next_deadline_at": min(d.deadlines.values(), default=None),
+        "opened_at": d.opened_at,
+        "updated_at": d.modified_on,
+        "closed_at": d.closed_at,
+        "version": d.version,
+        "document": documents.encode(d),
+    }
 
 
 @dataclass(frozen=True)

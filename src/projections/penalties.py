@@ -17,8 +17,8 @@ from eventsourcing.dispatch import singledispatchmethod
 
 from domain import events as ev
 from domain.values import Outcome
-from projections.base import Projection
 from projections.db import Cursor, Database
+from projections.projection import Projection
 
 DEFAULT_WEIGHTS = {
     "opened": 1,

@@ -23,8 +23,9 @@ from psycopg.sql import SQL, Identifier
 
 from domain.application import DisputeApp
 from projections import base
-from projections.base import Generation, Projection, TrackingConflict
+from projections.base import Generation, TrackingConflict
 from projections.db import Database
+from projections.projection import Projection
 
 log = logging.getLogger("disputes.projections")
 DEFAULT_BATCH = 500

@@ -1,27 +1,46 @@
 """Dispute statistics: one fact row per dispute, aggregated at query time
 (counts and refund totals by reason, status or seller; median time to
-resolution; SLA breaches = time under review longer than its target)."""
+resolution; SLA breaches = time under review longer than its target).
+
+A dispute's status, closing and outcome are read off its evolved aggregate
+(see projections.evolving); the review's start, target and breach are facts
+about its history, noted as each event moves the aggregate."""
 
 from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from eventsourcing.dispatch import singledispatchmethod
-
 from domain import events as ev
-from domain.values import Deadline, ReturnCondition
-from projections.base import Projection
-from projections.db import Database, as_time
+from domain.dispute import Dispute
+from domain.values import Deadline, Status
+from projections import documents
+from projections.db import Cursor, Database, as_json, as_time
+from projections.evolving import EvolvingProjection, Step
 
 GROUPS = {"reason": "reason", "status": "status", "seller": "seller_id"}
 
 
-class Statistics(Projection):
+@dataclass
+class Review:
+    started_at: datetime | None = None
+    due_at: datetime | None = None
+    """The review's SLA target, as last moved by extensions."""
+    breached: bool = False
+
+
+class Statistics(EvolvingProjection):
     name = "statistics"
     tables = ("dispute_facts",)
+    layout = 2  # 2: facts come from the evolved dispute, kept in dispute_fact_documents
+    private_tables = ("dispute_fact_documents",)
+
+    def __init__(self, cursor: Cursor, generation: int, params: dict[str, Any]) -> None:
+        super().__init__(cursor, generation, params)
+        self.reviews: dict[str, Review] = {}
 
     @classmethod
     def ddl(cls) -> list[str]:
@@ -31,92 +50,54 @@ class Statistics(Projection):
             "currency text NOT NULL, opened_at :time: NOT NULL, closed_at :time:, outcome text, resolved_how text, "
             "refund_minor :bigint:, review_started_at :time:, review_due_at :time:, sla_breached :bool: NOT NULL)",
             "CREATE INDEX IF NOT EXISTS {ix_facts_opened} ON {dispute_facts} (opened_at)",
+            "CREATE TABLE IF NOT EXISTS {dispute_fact_documents} ("
+            "dispute_id text PRIMARY KEY, document :json: NOT NULL)",
         ]
 
-    def set(self, event: ev.DisputeEvent, **columns: Any) -> None:
-        self.update_dispute("dispute_facts", event.originator_id, **columns)
-
-    def review_starts(self, event: ev.DeadlinesChanged) -> None:
-        self.set(
-            event,
-            status="under_review",
-            review_started_at=event.timestamp,
-            review_due_at=event.deadlines.get(Deadline.REVIEW_SLA.value),
-        )
-
-    def closes(self, event: ev.DisputeEvent, status: str) -> None:
-        """Closing after the review's due time is a breach, even if no scheduler recorded it."""
+    def load(self, dispute_id: str) -> Dispute:
         self.run(
-            "UPDATE {dispute_facts} SET status = %s, closed_at = %s, "
-            "sla_breached = CASE WHEN review_due_at IS NOT NULL AND review_due_at < %s THEN %s ELSE sla_breached END "
-            "WHERE dispute_id = %s",
-            [status, event.timestamp, event.timestamp, True, str(event.originator_id)],
+            "SELECT d.document, f.review_started_at, f.review_due_at, f.sla_breached "
+            "FROM {dispute_fact_documents} d JOIN {dispute_facts} f ON f.dispute_id = d.dispute_id "
+            "WHERE d.dispute_id = %s",
+            [dispute_id],
         )
-
-    @singledispatchmethod
-    def project(self, event: Any, position: int) -> None:
-        pass
-
-    @project.register
-    def _(self, event: ev.DisputeOpened, position: int) -> None:
-        self.run(
-            "INSERT INTO {dispute_facts} (dispute_id, seller_id, reason, status, currency, opened_at, sla_breached) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            [
-                str(event.originator_id),
-                event.seller_id,
-                event.reason,
-                "awaiting_seller",
-                event.order_amount["currency"],
-                event.timestamp,
-                False,
-            ],
+        row = self.cursor.one()
+        assert row is not None, f"no document for dispute {dispute_id}"
+        self.reviews[dispute_id] = Review(
+            as_time(row["review_started_at"]), as_time(row["review_due_at"]), bool(row["sla_breached"])
         )
+        return documents.decode(dispute_id, as_json(row["document"]))
 
-    @project.register
-    def _(self, event: ev.OfferProposed, position: int) -> None:
-        self.set(event, status="negotiating")
+    def observe(self, step: Step) -> None:
+        review = self.reviews.setdefault(str(step.dispute.id), Review())
+        if step.entered(Status.UNDER_REVIEW):
+            review.started_at = step.event.timestamp
+        review.due_at = step.dispute.deadlines.get(Deadline.REVIEW_SLA, review.due_at)
+        if isinstance(step.event, ev.ReviewSlaBreached):
+            review.breached = True
+        if step.closed and review.due_at is not None and review.due_at < step.event.timestamp:
+            review.breached = True  # closing after the target is a breach, even if no scheduler recorded it
 
-    @project.register
-    def _(self, event: ev.OfferRejected, position: int) -> None:
-        self.set(event, status="negotiating")
-
-    @project.register
-    def _(self, event: ev.OfferAccepted, position: int) -> None:
-        if "return_shipping" in event.deadlines:
-            self.set(event, status="awaiting_return")
-
-    @project.register
-    def _(self, event: ev.ReturnShipped, position: int) -> None:
-        self.set(event, status="return_in_transit")
-
-    @project.register
-    def _(self, event: ev.DisputeEscalated, position: int) -> None:
-        self.review_starts(event)
-
-    @project.register
-    def _(self, event: ev.ReturnReceiptConfirmed, position: int) -> None:
-        if event.condition != ReturnCondition.RECEIVED_OK.value:
-            self.review_starts(event)
-
-    @project.register
-    def _(self, event: ev.DeadlineExtended, position: int) -> None:
-        if event.deadline == Deadline.REVIEW_SLA.value:
-            self.set(event, review_due_at=event.due_at)
-
-    @project.register
-    def _(self, event: ev.ReviewSlaBreached, position: int) -> None:
-        self.set(event, sla_breached=True)
-
-    @project.register
-    def _(self, event: ev.DisputeWithdrawn, position: int) -> None:
-        self.closes(event, "withdrawn")
-
-    @project.register
-    def _(self, event: ev.DisputeResolved, position: int) -> None:
-        self.closes(event, "resolved")
-        refund = event.refund or {}
-        self.set(event, outcome=event.outcome, resolved_how=event.how, refund_minor=refund.get("amount_minor"))
+    def save(self, dispute_id: str, dispute: Dispute, position: int) -> None:
+        review, resolution = self.reviews[dispute_id], dispute.resolution
+        refund = resolution.refund if resolution else None
+        self.upsert(
+            "dispute_facts",
+            dispute_id=dispute_id,
+            seller_id=dispute.seller_id,
+            reason=dispute.reason.value,
+            status=dispute.status.value,
+            currency=dispute.order_amount.currency,
+            opened_at=dispute.opened_at,
+            closed_at=dispute.closed_at,
+            outcome=resolution.outcome.value if resolution else None,
+            resolved_how=resolution.how.value if resolution else None,
+            refund_minor=refund.amount_minor if refund else None,
+            review_started_at=review.started_at,
+            review_due_at=review.due_at,
+            sla_breached=review.breached,
+        )
+        self.upsert("dispute_fact_documents", dispute_id=dispute_id, document=documents.encode(dispute))
 
 
 def dispute_statistics(

@@ -12,9 +12,9 @@ from eventsourcing.dispatch import singledispatchmethod
 from domain import events as ev
 from domain.values import PARTIES, Role
 from domain.visibility import may_read_message
-from projections.base import Projection
 from projections.common import event_type, money_text, payload
 from projections.db import Database, as_json, as_time
+from projections.projection import Projection
 
 REMEDY_TEXT = {
     "refund_only": "a refund of {refund}",
