@@ -7,7 +7,7 @@ the default settings `scripts/run` uses, snapshots every 3 versions) holding a
 dozen disputes that together record every event class of domain/events.py,
 some commands carrying idempotency keys; and tests/fixtures/stored-v1.golden.json:
 each dispute's rendered body for buyer, seller, agent, auditor and analyst at a
-fixed `now`, its version and its chain head. tests/test_stored_fixture.py
+fixed `now`, its version and its chain head. tests/service/test_stored_fixture.py
 loads the fixture and checks it against the golden file, so events stored
 before a refactoring keep loading after it.
 
@@ -401,7 +401,7 @@ def main() -> None:
         missing = sorted(set(concrete_event_types()) - set(covered))
         assert not missing, f"the fixture records no {missing}"
         golden = {
-            "about": "written by scripts/make_stored_fixture.py; checked by tests/test_stored_fixture.py",
+            "about": "written by scripts/make_stored_fixture.py; checked by tests/service/test_stored_fixture.py",
             "now": NOW.isoformat(),
             "snapshot_interval": SNAPSHOT_INTERVAL,
             "disputes_count": len(disputes),

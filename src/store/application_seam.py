@@ -13,7 +13,7 @@ application the composition root builds:
   `_take_snapshots` and `_notify` itself.
 
 A library upgrade that renames or reshapes these hooks fails
-tests/test_eventsourcing_contract.py, which names this module.
+tests/service/test_eventsourcing_contract.py, which names this module.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 This is the memory-family adapter: the only module that overrides or reads a
 private member of `eventsourcing.popo` (`_insert_events`, `_database_lock`,
 `_stored_events`, `_stored_events_index`). Each is pinned by
-tests/test_eventsourcing_contract.py, which names this module when a library
+tests/service/test_eventsourcing_contract.py, which names this module when a library
 upgrade changes one.
 """
 

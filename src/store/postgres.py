@@ -7,7 +7,7 @@ pipelined round trip.
 
 This is the Postgres-family adapter: the only module that calls a private
 method of `eventsourcing.postgres` (`_lock_table`, `_notify_channel`), pinned
-by tests/test_eventsourcing_contract.py, which names this module when a
+by tests/service/test_eventsourcing_contract.py, which names this module when a
 library upgrade changes one.
 """
 

@@ -2,7 +2,7 @@
 
 This is the SQLite-family adapter: the only module that overrides or calls a
 private method of `eventsourcing.sqlite` (`_insert_events`), pinned by
-tests/test_eventsourcing_contract.py, which names this module when a library
+tests/service/test_eventsourcing_contract.py, which names this module when a library
 upgrade changes it.
 """
 
