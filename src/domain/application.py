@@ -25,7 +25,6 @@ from domain.errors import (
     ConcurrentModification,
     DisputeExists,
     DisputeNotFound,
-    NotParty,
     VersionConflict,
 )
 from domain.policy import Policy
@@ -41,7 +40,7 @@ from domain.values import (
     ReturnCondition,
     Role,
 )
-from domain.visibility import NOT_YOURS, ensure_can_see
+from domain.visibility import ensure_can_see, missing_dispute
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 8
@@ -228,10 +227,8 @@ class DisputeApp(Application[UUID]):
         NotParty for a missing dispute as for someone else's, so ids do not leak."""
         try:
             dispute = self.dispute(dispute_id, version)
-        except DisputeNotFound:
-            if actor.role in (Role.BUYER, Role.SELLER):
-                raise NotParty(NOT_YOURS) from None
-            raise
+        except DisputeNotFound as missing:
+            raise missing_dispute(actor, missing.detail) from None
         ensure_can_see(dispute, actor)
         return dispute
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection
 from enum import StrEnum
 from typing import Protocol
 
-from domain.errors import InvalidValue, NotParty, RoleNotAllowed
+from domain.errors import DisputeNotFound, DomainError, InvalidValue, NotParty, RoleNotAllowed
 from domain.validation import party
 from domain.values import PARTIES, Actor, Role
 
@@ -40,6 +40,22 @@ def may_see(actor: Actor, dispute: HasParties) -> bool:
     if actor.role is Role.SELLER:
         return actor.id == dispute.seller_id
     return True
+
+
+def visible_parties(actor: Actor) -> dict[str, str]:
+    """The same rule as a filter for a query over many disputes: the party
+    columns a row must match for `actor` to see it (none: every row)."""
+    if actor.role is Role.BUYER:
+        return {"buyer_id": actor.id}
+    if actor.role is Role.SELLER:
+        return {"seller_id": actor.id}
+    return {}
+
+
+def missing_dispute(actor: Actor, detail: str) -> DomainError:
+    """What a caller learns of a dispute that does not exist: a party gets the
+    same NotParty as for someone else's dispute (ids do not leak)."""
+    return NotParty(NOT_YOURS) if actor.role in PARTIES else DisputeNotFound(detail)
 
 
 def ensure_can_see(dispute: HasParties, actor: Actor) -> None:

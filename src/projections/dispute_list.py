@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from domain.dispute import Dispute
-from domain.values import Actor, Role
+from domain.values import Actor
+from domain.visibility import visible_parties
 from projections import documents
 from projections.db import Database, Row, as_json
 from projections.evolving import EvolvingProjection
@@ -98,8 +99,7 @@ def search(db: Database, viewer: Actor, filters: Filters, after: tuple[datetime,
     """Newest first, by index. Buyers and sellers only ever see their own disputes."""
     where: list[str] = []
     params: list[Any] = []
-    scoped = {"buyer_id": viewer.id} if viewer.role is Role.BUYER else {}
-    scoped |= {"seller_id": viewer.id} if viewer.role is Role.SELLER else {}
+    scoped = visible_parties(viewer)
     for column in ("status", "seller_id", "buyer_id", "reason", "party_to_act"):
         for value in {getattr(filters, column), scoped.get(column)} - {None}:
             where.append(f"{column} = %s")
