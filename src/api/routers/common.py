@@ -27,6 +27,10 @@ IF_MATCH_DOC = 'Optional ETag of the version the command expects, e.g. "3"; 412 
 IDEMPOTENCY_DOC = "Optional key (<= 255 chars): a repeat with the same body returns the original response"
 
 MinPosition = Annotated[
-    int | None, Header(ge=0, description="wait (<= 2 s) until the read source has processed this position")
+    int | None, Header(
+        ge=0,
+        description="serve once the read source has processed this position (waits <= 2 s, then 503); "
+        "a position never issued is 422 position_unknown",
+    ),
 ]
 READ_ERRORS = responses(401, 403, 404, 422, 503)
