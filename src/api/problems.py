@@ -62,11 +62,14 @@ TITLES = {
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    408: "Request timeout",
     409: "Conflict",
     412: "Precondition failed",
     413: "Content too large",
     415: "Unsupported media type",
     422: "Unprocessable content",
+    429: "Too many requests",
+    431: "Request header fields too large",
     500: "Internal server error",
     503: "Service unavailable",
 }
@@ -147,15 +150,30 @@ def install(app: FastAPI) -> None:
 
 
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}}
+RATE_LIMIT_FIELDS = {
+    "RateLimit": {
+        "description": 'the caller\'s remaining budget, e.g. "commands";r=37;t=1 (IETF RateLimit fields)',
+        "schema": {"type": "string"},
+    },
+    "RateLimit-Policy": {
+        "description": 'the caller\'s budget, e.g. "commands";q=100;w=2 (IETF RateLimit fields)',
+        "schema": {"type": "string"},
+    },
+}
+HEADERS_FOR = {503: RETRY_AFTER, 429: {**RETRY_AFTER, **RATE_LIMIT_FIELDS}}
+LIMITS = (413, 429, 431)
+"""What any authenticated request can meet (api.limits, the rate limits): its operation documents them."""
+SIZE_LIMITS = (413, 431)
+"""What any request at all can meet (api.limits): the operations without a caller document these."""
 
 
-def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problem responses an endpoint can give."""
+def responses(*statuses: int, limits: tuple[int, ...] = LIMITS) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem responses an endpoint can give, the limits included."""
     return {
         status: {
-            **({"headers": RETRY_AFTER} if status == 503 else {}),
+            **({"headers": HEADERS_FOR[status]} if status in HEADERS_FOR else {}),
             "description": TITLES.get(status, "Error"),
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
-        for status in statuses
+        for status in sorted({*statuses, *limits})
     }

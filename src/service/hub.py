@@ -16,6 +16,7 @@ from service.commands import CommandService
 from service.evidence import EvidenceUploads
 from service.metrics import Metrics
 from service.ports import BlobStore, IdempotencyStore
+from service.rate_limits import RateLimits
 from service.settings import Settings
 
 
@@ -43,8 +44,10 @@ class Services:
     """Stops them and closes every connection."""
     commands: CommandService = field(init=False)
     evidence: EvidenceUploads = field(init=False)
+    rate_limits: RateLimits = field(init=False)
 
     def __post_init__(self) -> None:
+        self.rate_limits = RateLimits(self.settings)
         self.commands = CommandService(self.app, self.idempotency)
         self.evidence = EvidenceUploads(self.app, self.blobs, self.clock)
 

@@ -6,13 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import Header
 
-from api.problems import responses
+from api.problems import RATE_LIMIT_FIELDS, responses
 
 COMMAND_HEADERS = {
     "ETag": {"description": 'the dispute\'s version after the command, e.g. "4"', "schema": {"type": "string"}},
     "X-Position": {"description": "global position of the command's last event", "schema": {"type": "integer"}},
+    **RATE_LIMIT_FIELDS,
 }
-READ_HEADERS = {"ETag": COMMAND_HEADERS["ETag"]}
+READ_HEADERS = {"ETag": COMMAND_HEADERS["ETag"], **RATE_LIMIT_FIELDS}
 
 
 def command_docs(status: int, *problems: int) -> dict[int | str, dict[str, Any]]:

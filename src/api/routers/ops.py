@@ -10,10 +10,12 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import ServicesDep
+from api.problems import SIZE_LIMITS, responses
 from api.schemas import Health, Readiness
 
 log = logging.getLogger("disputes.ops")
-router = APIRouter(tags=["operations"])
+# No caller, so no rate limit; the size limits apply to every request.
+router = APIRouter(tags=["operations"], responses=responses(limits=SIZE_LIMITS))
 
 
 @router.get("/healthz", response_model=Health, summary="Liveness")
