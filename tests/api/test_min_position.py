@@ -16,7 +16,13 @@ from bootstrap import build_api
 from service.settings import Settings
 from support.api import Parties
 
-QUICK = 1.0  # seconds: well under the 2 s a read may wait
+QUICK = 10.0  # seconds: a read that waited would take the whole (raised) wait below
+
+
+@pytest.fixture(autouse=True)
+def long_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reads that must not wait would show it: a wait would now last 30 s."""
+    monkeypatch.setattr("api.readiness.MAX_WAIT_SECONDS", 30.0)
 
 
 @pytest.fixture
