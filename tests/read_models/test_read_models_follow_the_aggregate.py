@@ -15,7 +15,6 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_properties import COUNTER, LIKELY, PREFIXES, STEPS, WEIGHTED_NAMES, step
 
 from bootstrap import build_app, build_views_db, ensure_views
 from domain import events as ev
@@ -31,6 +30,7 @@ from projections.runner import Follower
 from projections.statistics import Statistics
 from service.settings import Settings
 from support.builders import AGENT, BUYER, ORDER_AMOUNT, SELLER, SYSTEM, T0
+from support.command_mixes import COUNTER, LIKELY, PREFIXES, STEPS, WEIGHTED_NAMES, step
 
 FOLLOWED = (DisputeList, Statistics, Deadlines)
 RETURN_AGREED = PREFIXES["awaiting_return"]
