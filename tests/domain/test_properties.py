@@ -22,7 +22,7 @@ from domain.values import (
     Role,
 )
 from support.builders import BUYER, ORDER_AMOUNT, SELLER, T0, state_of
-from support.command_mixes import POLICY, PREFIXES, STEPS, step
+from support.command_mixes import POLICY, PREFIXES, STEPS, opened, step
 from support.domain_app import in_memory_app
 
 
@@ -53,17 +53,7 @@ def check_invariants(d: Dispute) -> None:
 def test_random_command_sequences_keep_every_invariant(remedy: Remedy, start: str, steps: list[Any]) -> None:
     app = in_memory_app(snapshot_interval=3, policy=POLICY)
     now = T0
-    live = Dispute.open(
-        Context(BUYER, now, "r0"),
-        order_id="order-prop",
-        seller_id=SELLER.id,
-        reason=Reason.WRONG_ITEM,
-        remedy=remedy,
-        refund=None if remedy is Remedy.REPLACEMENT else Money(1200, "USD"),
-        order_amount=ORDER_AMOUNT,
-        description="wrong colour",
-        policy=POLICY,
-    )
+    live = opened(remedy, "order-prop", POLICY, now)
     app.save(live)
     for name, actor, args, minutes in PREFIXES[start]:
         now += timedelta(minutes=minutes)

@@ -6,7 +6,7 @@ follow-the-aggregate tests."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from hypothesis import strategies as st
@@ -19,11 +19,12 @@ from domain.values import (
     EvidenceKind,
     Money,
     Outcome,
+    Reason,
     Remedy,
     ReturnCondition,
     Role,
 )
-from support.builders import AGENT, AUDITOR, BUYER, OTHER_BUYER, SELLER, SYSTEM, fake_file
+from support.builders import AGENT, AUDITOR, BUYER, ORDER_AMOUNT, OTHER_BUYER, SELLER, SYSTEM, T0, fake_file
 
 POLICY = Policy()
 ANYONE = [BUYER, SELLER, AGENT, AUDITOR, SYSTEM, OTHER_BUYER]
@@ -134,3 +135,18 @@ PREFIXES: dict[str, list[Any]] = {
     "return_in_transit": [*RETURN_AGREED, ("ship", BUYER, "1Z", 10)],
     "under_review": [COUNTER, ("escalate", BUYER, "stuck", 10)],
 }
+
+
+def opened(remedy: Remedy, order_id: str, policy: Policy, now: datetime = T0) -> Dispute:
+    """A dispute the buyer opens for the mixes: wrong item, 12.00 of the order's amount."""
+    return Dispute.open(
+        Context(BUYER, now, "r0"),
+        order_id=order_id,
+        seller_id=SELLER.id,
+        reason=Reason.WRONG_ITEM,
+        remedy=remedy,
+        refund=None if remedy is Remedy.REPLACEMENT else Money(1200, "USD"),
+        order_amount=ORDER_AMOUNT,
+        description="wrong colour",
+        policy=policy,
+    )
