@@ -50,7 +50,7 @@ def actor_from_header(authorization: str | None, secret: str) -> Actor:
         raise unauthorized("the token's sub claim must be 1 to 255 printable characters, not blank") from None
     if not isinstance(role, str) or role not in API_ROLE_NAMES:  # a list or an object is not hashable
         raise unauthorized("the token's role claim is not one of buyer, seller, agent, auditor, analyst")
-    return Actor(sub, Role(role))
+    return Actor(str(sub), Role(role))  # a str: validation.identifier checked it
 
 
 def resolve_secret(settings: Settings) -> str:

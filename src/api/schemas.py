@@ -29,7 +29,6 @@ from domain.values import (
 )
 
 
-
 def domain_rule(check: Callable[[str, Any], None]) -> AfterValidator:
     """A field checked by the domain's own rule (`domain.validation`), so the API's
     422 names the field and says what the command itself would refuse."""

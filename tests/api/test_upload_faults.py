@@ -49,10 +49,14 @@ def kept_files(settings: Settings) -> list[Path]:
 
 def multipart(file: bytes = FILE) -> bytes:
     return (
-        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="kind"\r\n\r\nphoto\r\n'
-        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="p.png"\r\n'
-        "Content-Type: image/png\r\n\r\n"
-    ).encode() + file + f"\r\n--{BOUNDARY}--\r\n".encode()
+        (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="kind"\r\n\r\nphoto\r\n'
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="p.png"\r\n'
+            "Content-Type: image/png\r\n\r\n"
+        ).encode()
+        + file
+        + f"\r\n--{BOUNDARY}--\r\n".encode()
+    )
 
 
 WHOLE = multipart()
