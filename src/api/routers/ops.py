@@ -14,6 +14,7 @@ from api.schemas import Health, Readiness
 
 log = logging.getLogger("disputes.ops")
 router = APIRouter(tags=["operations"])
+UNREADY = "the database is unreachable, a view is behind, or a view is stopped at an event it cannot apply (faulted)"
 
 
 @router.get("/healthz", response_model=Health, summary="Liveness")
@@ -24,7 +25,7 @@ def healthz() -> Health:
 @router.get(
     "/readyz",
     response_model=Readiness,
-    responses={503: {"model": Readiness, "description": "the database is unreachable or a view is behind"}},
+    responses={503: {"model": Readiness, "description": UNREADY}},
     summary="Readiness: database reachable, projection positions and lag",
 )
 async def readyz(svc: ServicesDep) -> JSONResponse:
@@ -35,9 +36,11 @@ async def readyz(svc: ServicesDep) -> JSONResponse:
         body = Readiness(status="unavailable", database=f"error: {type(e).__name__}", head_position=0)
         return JSONResponse(body.model_dump(), status_code=503)
     views = await run_in_threadpool(svc.view_positions, head)
-    ready = all(v["lag"] is not None and v["lag"] <= svc.settings.max_ready_lag for v in views.values())
-    body = Readiness(status="ready" if ready else "catching_up", database="ok", head_position=head, views=views)
-    return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
+    faulted = any(v["status"] == "faulted" for v in views.values())
+    ready = all(isinstance(v["lag"], int) and v["lag"] <= svc.settings.max_ready_lag for v in views.values())
+    status = "faulted" if faulted else "ready" if ready else "catching_up"
+    body = Readiness(status=status, database="ok", head_position=head, views=views)
+    return JSONResponse(body.model_dump(), status_code=200 if status == "ready" else 503)
 
 
 @router.get(
