@@ -1,0 +1,106 @@
+"""A deployment on one Postgres: 2 API processes, 2 projection workers and 2
+schedulers, as real processes, under concurrent random valid and invalid
+commands with second-long deadlines; then with processes SIGKILLed at random
+points and started again. Afterwards every invariant holds (support.invariants).
+The figures each test prints are the ones docs/reliability.md reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bootstrap import build_app, build_views_db, ensure_views
+from service.settings import Settings
+from support.deployment import WINDOWS, Deployment
+from support.invariants import check, settle
+from support.load import Load
+from support.stores import settings_for
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+SOAK = os.environ.get("DISPUTES_SOAK") == "1"
+CLIENTS = 4
+COMMANDS_EACH = 400 if SOAK else 60
+
+
+@pytest.fixture
+def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    return settings_for("postgres", tmp_path, request, **WINDOWS)
+
+
+@pytest.fixture
+def deployment(settings: Settings, tmp_path: Path) -> Iterator[Deployment]:
+    app, views = build_app(settings), build_views_db(settings)
+    ensure_views(views, settings)  # created once here, not raced by six processes
+    app.close()
+    views.close()
+    running = Deployment(settings, tmp_path)
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+def report(name: str, figures: dict[str, object]) -> None:
+    print(f"\nFIGURES {name}: {json.dumps(figures, sort_keys=True)}")
+
+
+def verify(settings: Settings, deployment: Deployment, load: Load) -> dict[str, object]:
+    app, views = build_app(settings), build_views_db(settings)
+    try:
+        settle(app, views)
+        exits = deployment.stop()
+        # uvicorn re-raises the SIGTERM it handled once it has shut down gracefully
+        assert all(code in (0, -signal.SIGTERM) for code in exits.values()), (exits, deployment.logs())
+        return check(app, views, settings, load)
+    finally:
+        app.close()
+        views.close()
+
+
+def test_two_of_each_process_under_concurrent_random_commands_keep_every_invariant(
+    settings: Settings, deployment: Deployment
+) -> None:
+    load = Load(deployment.urls, settings.jwt_secret or "", seed=11)
+    load.run(CLIENTS, COMMANDS_EACH)
+    figures = verify(settings, deployment, load)
+    assert figures["deadlines_fired"] > 0 and figures["refused_4xx"] > 0 and figures["acknowledged"] > 0
+    report("multi-process", figures)
+
+
+def test_processes_sigkilled_at_random_points_and_restarted_keep_every_invariant(
+    settings: Settings, deployment: Deployment
+) -> None:
+    load = Load(deployment.urls, settings.jwt_secret or "", seed=23)
+    rng = random.Random(20261129)
+    done = threading.Event()
+    killed: Counter[str] = Counter()
+
+    def chaos() -> None:
+        try:
+            for _ in range(6 if SOAK else 2):
+                for kind in rng.sample(["api", "worker", "scheduler"], 3):
+                    done.wait(rng.uniform(0.2, 1.0))  # a random point of whatever it is doing
+                    victim = rng.choice(deployment.of(kind))
+                    victim.kill()
+                    killed[kind] += 1
+                    victim.start()
+                    victim.wait_until_ready()
+        finally:
+            done.set()
+
+    killer = threading.Thread(target=chaos)
+    killer.start()
+    load.run(CLIENTS, COMMANDS_EACH, until=done)
+    killer.join()
+    assert set(killed) == {"api", "worker", "scheduler"}, killed
+    figures = verify(settings, deployment, load)
+    report("sigkill", figures | {"sigkills": dict(killed)})
