@@ -6,10 +6,8 @@ The figures each test prints are the ones docs/reliability.md reports."""
 
 from __future__ import annotations
 
-import json
 import os
 import random
-import signal
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -20,7 +18,7 @@ import pytest
 from bootstrap import build_app, build_views_db, ensure_views
 from service.settings import Settings
 from support.deployment import WINDOWS, Deployment
-from support.invariants import check, settle
+from support.invariants import report, verify
 from support.load import Load
 from support.stores import settings_for
 
@@ -47,23 +45,6 @@ def deployment(settings: Settings, tmp_path: Path) -> Iterator[Deployment]:
         yield running
     finally:
         running.stop()
-
-
-def report(name: str, figures: dict[str, object]) -> None:
-    print(f"\nFIGURES {name}: {json.dumps(figures, sort_keys=True)}")
-
-
-def verify(settings: Settings, deployment: Deployment, load: Load) -> dict[str, object]:
-    app, views = build_app(settings), build_views_db(settings)
-    try:
-        settle(app, views)
-        exits = deployment.stop()
-        # uvicorn re-raises the SIGTERM it handled once it has shut down gracefully
-        assert all(code in (0, -signal.SIGTERM) for code in exits.values()), (exits, deployment.logs())
-        return check(app, views, settings, load)
-    finally:
-        app.close()
-        views.close()
 
 
 def test_two_of_each_process_under_concurrent_random_commands_keep_every_invariant(

@@ -6,11 +6,14 @@ equals a clean rebuild."""
 
 from __future__ import annotations
 
+import json
+import signal
 import time
 import uuid
 from collections import Counter, defaultdict
 from typing import Any
 
+from bootstrap import build_app, build_views_db
 from domain.application import DisputeApp
 from domain.events import DeadlinePassed, DisputeEvent
 from projections import base
@@ -18,6 +21,7 @@ from projections.catalog import PROJECTIONS
 from projections.db import Database
 from service.recorded import verify_chain
 from service.settings import Settings
+from support.deployment import Deployment
 from support.load import Load
 from support.rebuild import differences_from_a_clean_rebuild
 
@@ -40,6 +44,25 @@ def settle(app: DisputeApp, views: Database, timeout: float = 90.0) -> None:
                 return
         time.sleep(0.5)
     raise AssertionError(f"not settled in {timeout}s: head {head}, views {positions}, open deadlines {open_deadlines}")
+
+
+def report(name: str, figures: dict[str, Any]) -> None:
+    """Print the figures (docs/reliability.md quotes them; run with -s to see them)."""
+    print(f"\nFIGURES {name}: {json.dumps(figures, sort_keys=True)}")
+
+
+def verify(settings: Settings, deployment: Deployment, load: Load) -> dict[str, Any]:
+    """Let the deployment settle, stop it (each process exits cleanly), check every invariant."""
+    app, views = build_app(settings), build_views_db(settings)
+    try:
+        settle(app, views)
+        exits = deployment.stop()
+        # uvicorn re-raises the SIGTERM it handled once it has shut down gracefully
+        assert all(code in (0, -signal.SIGTERM) for code in exits.values()), (exits, deployment.logs())
+        return check(app, views, settings, load)
+    finally:
+        app.close()
+        views.close()
 
 
 def dispute_ids(app: DisputeApp) -> set[uuid.UUID]:

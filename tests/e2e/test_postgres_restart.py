@@ -1,0 +1,107 @@
+"""Postgres stopped and started again under load, on a cluster of the test's
+own: while it is down every request is answered 503 `unavailable` with
+Retry-After (no 500, none hanging past a bound), and the API processes, the
+projection worker and the scheduler recover without being restarted; every
+2xx is stored exactly once and every read model equals a clean rebuild."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bootstrap import build_app, build_views_db, ensure_views
+from service.settings import Settings
+from support.deployment import WINDOWS, Deployment
+from support.invariants import report, verify
+from support.load import Load
+from support.pg_cluster import Cluster, missing
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+SOAK = os.environ.get("DISPUTES_SOAK") == "1"
+CONNECT_TIMEOUT = 1
+BOUND = 20.0
+"""Seconds any request may take while the database is down: the event store
+library retries a read up to 10 times, each waiting CONNECT_TIMEOUT for a
+connection, plus our own attempt."""
+DOWN_FOR = 4.0
+
+
+@pytest.fixture
+def cluster() -> Iterator[Cluster]:
+    problem = missing()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"cannot run a Postgres cluster of our own: {problem}; CI=true, so this test must run")
+        pytest.skip(f"SKIPPING: cannot run a Postgres cluster of our own: {problem}")
+    own = Cluster()
+    try:
+        own.init()
+        own.start()
+        yield own
+    finally:
+        own.destroy()
+
+
+@pytest.fixture
+def settings(cluster: Cluster, tmp_path: Path) -> Settings:
+    return Settings(
+        env="test",
+        database_url=cluster.url,
+        postgres_schema="disputes",
+        jwt_secret="test-secret-0123456789abcdef0123456789",
+        var_dir=tmp_path / "var",
+        blob_dir=tmp_path / "blobs",
+        in_process_workers=False,
+        postgres_connect_timeout=CONNECT_TIMEOUT,
+        **WINDOWS,  # type: ignore[arg-type]
+    )
+
+
+def test_postgres_restarting_under_load_is_503_with_retry_after_then_recovers_without_restarting_us(
+    cluster: Cluster, settings: Settings, tmp_path: Path
+) -> None:
+    app, views = build_app(settings), build_views_db(settings)
+    ensure_views(views, settings)
+    app.close()
+    views.close()
+    deployment = Deployment(settings, tmp_path, apis=2, workers=1, schedulers=1,
+                            overrides={"postgres_connect_timeout": str(CONNECT_TIMEOUT)})  # fmt: skip
+    done = threading.Event()
+    outages: list[dict[str, float | int]] = []
+    try:
+        deployment.start()
+        load = Load(deployment.urls, settings.jwt_secret or "", seed=31)
+
+        def outage() -> None:
+            try:
+                for _ in range(3 if SOAK else 1):
+                    done.wait(2.0)
+                    cluster.stop()
+                    started = time.monotonic()
+                    ready = httpx.get(f"{deployment.urls[0]}/readyz", timeout=BOUND + 5)
+                    outages.append({"readyz_status": ready.status_code, "readyz_s": time.monotonic() - started})
+                    time.sleep(max(0.0, DOWN_FOR - (time.monotonic() - started)))
+                    cluster.start()
+                    outages[-1]["down_s"] = round(time.monotonic() - started, 2)
+                done.wait(3.0)  # load goes on after the database is back
+            finally:
+                done.set()
+
+        breaker = threading.Thread(target=outage)
+        breaker.start()
+        load.run(4, 40 if not SOAK else 200, until=done)
+        breaker.join()
+        assert all(p.running() and p.starts == 1 for p in deployment.processes), "recovered without a restart"
+        figures = verify(settings, deployment, load)
+    finally:
+        deployment.stop()
+    assert all(o["readyz_status"] == 503 and o["readyz_s"] < BOUND for o in outages), outages
+    assert figures["answers_503"] > 0, "requests during the outage were answered 503"
+    assert figures["max_latency_s"] < BOUND
+    report("postgres-restart", figures | {"outages": outages, "connect_timeout_s": CONNECT_TIMEOUT})
