@@ -26,10 +26,8 @@ from projections.projection import Projection, physical
 
 REGISTRY = "projection_generations"
 TRACKING = "projection_tracking"
-FAULTS = "projection_faults"
-"""A generation stopped at an event it cannot apply: one row while it is stopped."""
-SKIPS = "projection_skips"
-"""Every event an operator told a generation to skip (kept for the record)."""
+FAULTS = "projection_faults"  # a generation stopped at an event it cannot apply (projections.faults)
+SKIPS = "projection_skips"  # every event an operator told a generation to skip, for the record
 LAYOUT = "layout"
 """The generation parameter recording the table layout it was built with."""
 log = logging.getLogger("disputes.projections")
