@@ -1,4 +1,4 @@
-"""A deployment on one Postgres: 2 API processes, 2 projection workers and 2
+"""A deployment on one Postgres (a cluster of the test's own): 2 API processes, 2 projection workers and 2
 schedulers, as real processes, under concurrent random valid and invalid
 commands with second-long deadlines; then with processes SIGKILLed at random
 points and started again. Afterwards every invariant holds (support.invariants).
@@ -17,10 +17,10 @@ import pytest
 
 from bootstrap import build_app, build_views_db, ensure_views
 from service.settings import Settings
-from support.deployment import WINDOWS, Deployment
+from support.deployment import Deployment, settings_on
 from support.invariants import report, verify
 from support.load import Load
-from support.stores import settings_for
+from support.pg_cluster import Cluster, own_cluster
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 SOAK = os.environ.get("DISPUTES_SOAK") == "1"
@@ -29,8 +29,15 @@ COMMANDS_EACH = 400 if SOAK else 60
 
 
 @pytest.fixture
-def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
-    return settings_for("postgres", tmp_path, request, **WINDOWS)
+def cluster() -> Iterator[Cluster]:
+    """A cluster of the test's own: six processes' pools would take a large share of
+    the shared cluster's connections (and another run's load made it refuse ours)."""
+    yield from own_cluster()
+
+
+@pytest.fixture
+def settings(cluster: Cluster, tmp_path: Path) -> Settings:
+    return settings_on(cluster.url, tmp_path)
 
 
 @pytest.fixture

@@ -17,10 +17,10 @@ import pytest
 
 from bootstrap import build_app, build_views_db, ensure_views
 from service.settings import Settings
-from support.deployment import WINDOWS, Deployment
+from support.deployment import Deployment, settings_on
 from support.invariants import report, verify
 from support.load import Load
-from support.pg_cluster import Cluster, missing
+from support.pg_cluster import Cluster, own_cluster
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 SOAK = os.environ.get("DISPUTES_SOAK") == "1"
@@ -34,33 +34,12 @@ DOWN_FOR = 4.0
 
 @pytest.fixture
 def cluster() -> Iterator[Cluster]:
-    problem = missing()
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"cannot run a Postgres cluster of our own: {problem}; CI=true, so this test must run")
-        pytest.skip(f"SKIPPING: cannot run a Postgres cluster of our own: {problem}")
-    own = Cluster()
-    try:
-        own.init()
-        own.start()
-        yield own
-    finally:
-        own.destroy()
+    yield from own_cluster()
 
 
 @pytest.fixture
 def settings(cluster: Cluster, tmp_path: Path) -> Settings:
-    return Settings(
-        env="test",
-        database_url=cluster.url,
-        postgres_schema="disputes",
-        jwt_secret="test-secret-0123456789abcdef0123456789",
-        var_dir=tmp_path / "var",
-        blob_dir=tmp_path / "blobs",
-        in_process_workers=False,
-        postgres_connect_timeout=CONNECT_TIMEOUT,
-        **WINDOWS,  # type: ignore[arg-type]
-    )
+    return settings_on(cluster.url, tmp_path, postgres_connect_timeout=CONNECT_TIMEOUT)
 
 
 def test_postgres_restarting_under_load_is_503_with_retry_after_then_recovers_without_restarting_us(

@@ -39,6 +39,22 @@ PROCESS_SETTINGS = {
 """Small pools: six processes share a Postgres that other test runs use too."""
 
 
+def settings_on(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
+    """The settings of a deployment (and of the test checking it) on a database of its own."""
+    values: dict[str, object] = {
+        "env": "test",
+        "database_url": database_url,
+        "postgres_schema": "disputes",
+        "jwt_secret": "test-secret-0123456789abcdef0123456789",
+        "var_dir": tmp_path / "var",
+        "blob_dir": tmp_path / "blobs",
+        "in_process_workers": False,
+        **WINDOWS,
+        **overrides,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
+
+
 @dataclass
 class Process:
     kind: str

@@ -9,7 +9,10 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from support.live_server import free_port
 
@@ -50,7 +53,7 @@ class Cluster:
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8")
 
     def start(self) -> None:
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "postgres.log"), "-w", "-t", "60",
                   "-o", options, "start")  # fmt: skip
         self.running = True
@@ -67,3 +70,20 @@ class Cluster:
         if self.running:
             self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def own_cluster() -> Iterator[Cluster]:
+    """A started cluster of our own for one test (as a fixture body); it fails
+    instead of skipping when CI=true, like every Postgres test."""
+    problem = missing()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"cannot run a Postgres cluster of our own: {problem}; CI=true, so this test must run")
+        pytest.skip(f"SKIPPING: cannot run a Postgres cluster of our own: {problem}")
+    cluster = Cluster()
+    try:
+        cluster.init()
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()
