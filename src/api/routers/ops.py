@@ -30,6 +30,10 @@ def healthz() -> Health:
 )
 async def readyz(svc: ServicesDep) -> JSONResponse:
     try:
+        # First one read-model query: bounded by the connect timeout and never retried,
+        # so a database that is down is reported in seconds (the event store library
+        # retries its own reads up to 10 times).
+        await run_in_threadpool(svc.view_position, "deadlines")
         head = await run_in_threadpool(svc.app.recorder.max_notification_id) or 0
     except Exception as e:
         log.warning("readiness: database unreachable: %s", e)
