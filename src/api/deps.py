@@ -11,6 +11,7 @@ from starlette.datastructures import State
 
 from api.auth import actor_from_header
 from domain.values import Actor
+from service import logs
 from service.hub import Services
 
 bearer = HTTPBearer(auto_error=False, description="HS256 JWT with sub, role and exp claims")
@@ -41,7 +42,15 @@ def caller(
     svc: Annotated[Services, Depends(services)],
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
-    return actor_from_header(request.headers.get("authorization"), svc.jwt_secret)
+    actor = actor_from_header(request.headers.get("authorization"), svc.jwt_secret)
+    note_caller(request, actor)
+    return actor
+
+
+def note_caller(request: Request, actor: Actor) -> None:
+    """Name the caller, the route and the dispute on the request's log lines."""
+    route = getattr(request.scope.get("route"), "path", None)
+    logs.annotate(actor=actor.id, role=actor.role.value, route=route, dispute_id=request.path_params.get("dispute_id"))
 
 
 ServicesDep = Annotated[Services, Depends(services)]
