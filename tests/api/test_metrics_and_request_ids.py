@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from api.deps import CallerDep
 from bootstrap import build_api
+from domain.values import Role
 from service.logs import configure_logging
 from service.settings import Settings
 from support.api import SECRET, Parties, bearer
@@ -91,9 +92,7 @@ def test_business_counters_count_opened_resolved_by_how_and_refunds_per_currency
     [("req-42", True), ("x" * 128, True), ("x" * 129, False), ("tab\there", False), ("", False)],
     ids=["short", "128", "129", "unprintable", "empty"],
 )
-def test_a_request_id_is_kept_when_printable_and_short_else_replaced(
-    client: TestClient, sent: str, kept: bool
-) -> None:
+def test_a_request_id_is_kept_when_printable_and_short_else_replaced(client: TestClient, sent: str, kept: bool) -> None:
     answer = client.get("/healthz", headers={"X-Request-ID": sent})
     returned = answer.headers["X-Request-ID"]
     assert (returned == sent) is kept
@@ -116,8 +115,6 @@ def test_every_answer_carries_its_request_id_errors_included(client: TestClient)
 
 
 def bearer_buyer() -> dict[str, str]:
-    from domain.values import Role
-
     return bearer(Role.BUYER, "buyer-1")
 
 

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from bootstrap import build_app
 from cli.main import cli
+from service.settings import Settings
 from support.builders import Scenario
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -73,8 +74,6 @@ def test_audit_verify_exits_0_when_every_chain_is_valid_and_2_for_an_unknown_dis
 
 
 def with_disputes(url: str, count: int) -> None:
-    from service.settings import Settings
-
     app = build_app(Settings(database_url=url, env="test", jwt_secret="x" * 32))
     try:
         for _ in range(count):
