@@ -32,7 +32,7 @@ def libpq_params(url: str) -> tuple[dict[str, str], str]:
     query = parse_qsl(parts.query, keep_blank_values=True)
     schema = next((v for k, v in query if k == "schema"), "")
     rest = urlencode([(k, v) for k, v in query if k != "schema"])
-    parsed = conninfo_to_dict(urlunsplit(parts._replace(scheme="postgresql", query=rest)))
+    parsed = conninfo_to_dict(urlunsplit(("postgresql", parts.netloc, parts.path, rest, parts.fragment)))
     return {k: str(v) for k, v in parsed.items() if v is not None}, schema
 
 
