@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from bootstrap import connect, new_waiter
+from cli.progress import progress_bar
 from projections import base, faults
 from projections.catalog import PROJECTIONS
 from projections.db import Database
@@ -34,7 +35,6 @@ def run(
     batch_size: Annotated[int, typer.Option(min=1)] = 500,
 ) -> None:
     """Follow the event store and keep the read models up to date (until SIGTERM/SIGINT)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
     events, views = connect(settings)
     stop = threading.Event()
@@ -68,7 +68,9 @@ def rebuild(
     number = base.create_generation(views, projection, projection.params_from(settings), activate=False)
     typer.echo(f"{name}: building generation {number} with {projection.params_from(settings)}")
     follower = Follower(events, views, projection, generation_number=number, batch_size=batch_size)
-    follower.catch_up()
+    with progress_bar(f"{name}: generation {number}", events.recorder.max_notification_id() or 0) as bar:
+        while follower.step():
+            bar.reach(follower.generation().position)
     fault = follower.generation().fault
     if fault is not None:
         typer.echo(f"{name}: generation {number} stopped at position {fault.position}: {fault.error}", err=True)
@@ -77,6 +79,7 @@ def rebuild(
     base.switch(views, projection, number)
     follower.catch_up()
     typer.echo(f"{name}: generation {number} is active at position {follower.generation().position}")
+    log.info("rebuilt %s: generation %d is active", name, number)
     if previous is not None and not keep_old:
         for generation in base.generations(views, projection.name):
             if generation.status == "retired":

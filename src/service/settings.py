@@ -10,18 +10,36 @@ import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from psycopg.conninfo import conninfo_to_dict
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.policy import Policy
 
+
+class ConfigurationError(RuntimeError):
+    """The settings cannot work together (e.g. no JWT secret outside dev)."""
+
+
 DEFAULT_DATABASE_URL = "sqlite:///var/disputes.sqlite"
 
 
+def libpq_params(url: str) -> tuple[dict[str, str], str]:
+    """(the URL's connection parameters as libpq reads them, its `?schema=`)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((v for k, v in query if k == "schema"), "")
+    rest = urlencode([(k, v) for k, v in query if k != "schema"])
+    parsed = conninfo_to_dict(urlunsplit(("postgresql", parts.netloc, parts.path, rest, parts.fragment)))
+    return {k: str(v) for k, v in parsed.items() if v is not None}, schema
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DISPUTES_", extra="ignore", hide_input_in_errors=True)
+    model_config = SettingsConfigDict(
+        env_prefix="DISPUTES_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     env: Literal["dev", "test", "production"] = "dev"
     database_url: str = DEFAULT_DATABASE_URL
@@ -65,6 +83,8 @@ class Settings(BaseSettings):
     command_rate: int = Field(default=50, gt=0, description="commands per second per actor, sustained")
     command_burst: int = Field(default=100, gt=0, description="commands per actor at once")
     read_rate: int = Field(default=200, gt=0, description="reads per second per actor")
+    log_format: Literal["json", "console"] = Field(default="json", description="json lines, or console for humans")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     fault_injection: Literal["", "crash_after_commit"] = Field(
         default="", description="dev/test only: crash_after_commit exits after a command commits, before it answers"
     )
@@ -141,6 +161,11 @@ class Settings(BaseSettings):
         scheme = urlsplit(value).scheme
         if scheme not in ("memory", "sqlite", "postgresql", "postgres"):
             raise ValueError("use sqlite:///path, postgresql://user:pass@host:port/db or memory://")
+        if scheme.startswith("postgres"):
+            try:
+                libpq_params(value)
+            except Exception as e:  # psycopg.ProgrammingError: libpq's own words
+                raise ValueError(f"not a Postgres URL libpq accepts: {e}") from None
         return value
 
     @property
@@ -168,18 +193,23 @@ class Settings(BaseSettings):
         )
 
     def postgres_params(self) -> dict[str, str]:
-        url = urlsplit(self.database_url)
-        query = parse_qs(url.query)
-        schema = self.postgres_schema or query.get("schema", [""])[0] or "public"
-        return {
-            "dbname": url.path.lstrip("/") or "postgres",
-            "host": url.hostname or "127.0.0.1",
-            "port": str(url.port or 5432),
-            "user": unquote(url.username or "postgres"),
-            "password": unquote(url.password or ""),
-            "schema": schema,
-            "connect_timeout": str(self.postgres_connect_timeout),
-        }
+        """The URL parsed by libpq's own rules (psycopg's conninfo), so every
+        parameter it carries (sslmode, sslrootcert, connect_timeout, options...)
+        reaches every connection; `?schema=` is ours and is taken out first."""
+        params, url_schema = libpq_params(self.database_url)
+        params.setdefault("dbname", "postgres")
+        params.setdefault("host", "127.0.0.1")
+        params.setdefault("port", "5432")
+        params.setdefault("user", "postgres")
+        params.setdefault("password", "")
+        params.setdefault("connect_timeout", str(self.postgres_connect_timeout))
+        params["schema"] = self.postgres_schema or url_schema or "public"
+        return params
+
+    def postgres_extra_params(self) -> dict[str, str]:
+        """libpq parameters beyond the five the event store library passes itself."""
+        named = {"dbname", "host", "port", "user", "password", "schema"}
+        return {k: v for k, v in self.postgres_params().items() if k not in named}
 
     def eventsourcing_env(self) -> dict[str, str]:
         env = {
@@ -213,5 +243,6 @@ class Settings(BaseSettings):
                 POSTGRES_MAX_OVERFLOW=str(self.postgres_max_overflow),
                 POSTGRES_LOCK_TIMEOUT="10",
                 POSTGRES_CONNECT_TIMEOUT=str(self.postgres_connect_timeout),
+                POSTGRES_EXTRA_CONNINFO=json.dumps(self.postgres_extra_params()),
             )
         return env
