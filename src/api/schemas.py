@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from api import examples as ex
 from domain.values import (
     Action,
     Deadline,
@@ -53,6 +54,7 @@ class MoneyOut(BaseModel):
 
 
 class OpenDisputeIn(Strict):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.OPEN_DISPUTE))
     order_id: Name
     seller_id: Name
     reason: Reason
@@ -63,51 +65,61 @@ class OpenDisputeIn(Strict):
 
 
 class OfferIn(Strict):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.COUNTER_OFFER))
     remedy: Remedy
     refund: MoneyIn | None = None
     note: Text = ""
 
 
 class DecisionNoteIn(Strict):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.DECISION_NOTE))
     note: Text = ""
 
 
 class ReasonIn(Strict):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.REASON))
     reason: Text = ""
 
 
 class RejectionIn(Strict):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.REJECTION))
     reason: Required = Field(description="why the offer is rejected (the spec: reject with a reason)")
 
 
 class MessageIn(Strict):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.MESSAGE_IN))
     body: Required
     to: PartyRole | None = Field(default=None, description="agents only: address one party")
 
 
 class ReturnShipmentIn(Strict):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.RETURN_SHIPMENT_IN))
     carrier: Name
     tracking_number: Name
 
 
 class ReturnReceiptIn(Strict):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.RETURN_RECEIPT_IN))
     condition: ReturnCondition
     note: Text = ""
 
 
 class EvidenceRequestIn(Strict):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.EVIDENCE_REQUEST_IN))
     party: PartyRole
     note: Text = ""
     due_in: timedelta = Field(description="ISO 8601 duration, e.g. P3D or PT30S")
 
 
 class DeadlineExtensionIn(Strict):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.DEADLINE_EXTENSION_IN))
     deadline: Deadline
     extend_by: timedelta = Field(description="ISO 8601 duration")
     reason: Required
 
 
 class RulingIn(Strict):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.RULING_IN))
     outcome: Outcome
     refund: RulingMoneyIn | None = None
     seller_at_fault: bool
@@ -120,7 +132,8 @@ class ActorOut(BaseModel):
 
 
 class OfferOut(BaseModel):
-    id: str
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.OFFER))
+    id: UUID
     actor: ActorOut
     remedy: Remedy
     refund: MoneyOut | None
@@ -131,7 +144,8 @@ class OfferOut(BaseModel):
 
 
 class EvidenceOut(BaseModel):
-    id: str
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.EVIDENCE))
+    id: UUID
     kind: EvidenceKind
     description: str
     sha256: str
@@ -142,7 +156,8 @@ class EvidenceOut(BaseModel):
 
 
 class MessageOut(BaseModel):
-    id: str
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.MESSAGE))
+    id: UUID
     actor: ActorOut
     body: str | None = Field(description="null where the caller may not read bodies (analysts)")
     visible_to: list[Role]
@@ -150,7 +165,8 @@ class MessageOut(BaseModel):
 
 
 class EvidenceRequestOut(BaseModel):
-    id: str
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.EVIDENCE_REQUEST))
+    id: UUID
     party: Role
     note: str
     due_at: datetime
@@ -173,6 +189,7 @@ class ReturnShipmentOut(BaseModel):
 
 
 class DisputeOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.DISPUTE))
     id: UUID
     order_id: str
     buyer_id: str
@@ -207,10 +224,12 @@ class Page(BaseModel, Generic[T]):
 
 
 class Health(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.examples({"status": "ok"}))
     status: str
 
 
 class Readiness(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.READINESS))
     status: str
     database: str
     head_position: int

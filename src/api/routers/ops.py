@@ -14,20 +14,31 @@ from api.schemas import Health, Readiness
 
 log = logging.getLogger("disputes.ops")
 router = APIRouter(tags=["operations"])
+METRICS_EXAMPLE = 'disputes_http_requests_total{method="GET",route="/healthz",status="200"} 3.0\n'
 
 
-@router.get("/healthz", response_model=Health, summary="Liveness")
+@router.get(
+    "/healthz",
+    operation_id="get_health",
+    response_model=Health,
+    response_description="the process is up",
+    summary="Liveness",
+)
 def healthz() -> Health:
+    """No token needed."""
     return Health(status="ok")
 
 
 @router.get(
     "/readyz",
+    operation_id="get_readiness",
     response_model=Readiness,
+    response_description="ready: the database answers and every view is caught up",
     responses={503: {"model": Readiness, "description": "the database is unreachable or a view is behind"}},
     summary="Readiness: database reachable, projection positions and lag",
 )
 async def readyz(svc: ServicesDep) -> JSONResponse:
+    """No token needed. Each read model's position and lag behind the event store."""
     try:
         head = await run_in_threadpool(svc.app.recorder.max_notification_id) or 0
     except Exception as e:
@@ -42,9 +53,16 @@ async def readyz(svc: ServicesDep) -> JSONResponse:
 
 @router.get(
     "/metrics",
+    operation_id="get_metrics",
     response_class=Response,
     summary="Prometheus metrics (text format)",
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+    responses={
+        200: {
+            "description": "the metrics in Prometheus text format",
+            "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}, "example": METRICS_EXAMPLE}},
+        }
+    },
 )
 def metrics(svc: ServicesDep) -> Response:
+    """No token needed."""
     return Response(generate_latest(svc.metrics.registry), media_type=CONTENT_TYPE_LATEST)
