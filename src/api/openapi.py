@@ -1,6 +1,7 @@
 """The OpenAPI document, finished for generated clients and stateful fuzzers:
 the problem schema, an example beside every JSON body, each operation's error
-codes in one `x-error-codes` map, and links from what a command creates to
+codes in one `x-error-codes` map, headers as the strings they are, optional
+bodies that are objects when sent, and links from what a command creates to
 the operations that use it (a dispute's id, an offer's, an evidence file's)."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from api.examples import BY_MODEL
 from api.problems import PROBLEM_JSON, Problem
 
 JSON = "application/json"
@@ -21,9 +23,14 @@ def document(app: FastAPI) -> dict[str, Any]:
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     schemas = schema.setdefault("components", {}).setdefault("schemas", {})
     schemas["Problem"] = Problem.model_json_schema()
+    for name, documents in BY_MODEL.items():
+        if name in schemas:
+            schemas[name]["examples"] = documents
     for _, _, operation in operations(schema):
         show_examples(operation, schemas)
         collect_error_codes(operation)
+        digits_for_integer_headers(operation)
+        object_for_optional_body(operation)
     add_links(schema)
     return schema
 
@@ -42,10 +49,33 @@ def show_examples(operation: Operation, schemas: dict[str, Any]) -> None:
         media = body.get("content", {}).get(JSON)
         if media is None or "example" in media or "examples" in media:
             continue
-        ref = media.get("schema", {}).get("$ref", "")
-        found = schemas.get(ref.rsplit("/", 1)[-1], {}).get("examples")
+        schema = media.get("schema", {})
+        refs = [schema.get("$ref", "")] + [s.get("$ref", "") for s in schema.get("anyOf", [])]  # optional bodies
+        found = next((schemas[r.rsplit("/", 1)[-1]].get("examples") for r in refs if r), None)
         if found:
             media["example"] = found[0]
+
+
+def digits_for_integer_headers(operation: Operation) -> None:
+    """A header is a string on the wire: an integer one (X-Min-Position) is
+    documented as decimal digits, so a generated client sends a string."""
+    for parameter in operation.get("parameters", []):
+        schema = parameter["schema"]
+        types = [s.get("type") for s in schema.get("anyOf", [schema])]
+        if parameter["in"] == "header" and "integer" in types:
+            parameter["schema"] = {"type": "string", "pattern": "^[0-9]{1,19}$", "title": schema.get("title", "")}
+
+
+def object_for_optional_body(operation: Operation) -> None:
+    """An optional body (accept, escalate, withdraw) is documented as the object
+    it is when sent; omitting it is what `required: false` says."""
+    body = operation.get("requestBody")
+    if body is None or body.get("required"):
+        return
+    media = body["content"][JSON]
+    options = [s for s in media["schema"].get("anyOf", []) if s.get("type") != "null"]
+    if len(options) == 1:
+        media["schema"] = options[0]
 
 
 def collect_error_codes(operation: Operation) -> None:

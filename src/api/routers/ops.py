@@ -14,6 +14,12 @@ from api.schemas import Health, Readiness
 
 log = logging.getLogger("disputes.ops")
 router = APIRouter(tags=["operations"])
+NOT_READY = {
+    "status": "catching_up",
+    "database": "ok",
+    "head_position": 40,
+    "views": {"timeline": {"position": 12, "lag": 28}},
+}
 METRICS_EXAMPLE = 'disputes_http_requests_total{method="GET",route="/healthz",status="200"} 3.0\n'
 
 
@@ -34,7 +40,13 @@ def healthz() -> Health:
     operation_id="get_readiness",
     response_model=Readiness,
     response_description="ready: the database answers and every view is caught up",
-    responses={503: {"model": Readiness, "description": "the database is unreachable or a view is behind"}},
+    responses={
+        503: {
+            "model": Readiness,
+            "description": "the database is unreachable or a view is behind",
+            "content": {"application/json": {"example": NOT_READY}},
+        }
+    },
     summary="Readiness: database reachable, projection positions and lag",
 )
 async def readyz(svc: ServicesDep) -> JSONResponse:
