@@ -29,7 +29,7 @@ def document(app: FastAPI) -> dict[str, Any]:
     for _, _, operation in operations(schema):
         show_examples(operation, schemas)
         collect_error_codes(operation)
-        digits_for_integer_headers(operation)
+        header_schemas(operation)
         object_for_optional_body(operation)
     add_links(schema)
     return schema
@@ -56,14 +56,23 @@ def show_examples(operation: Operation, schemas: dict[str, Any]) -> None:
             media["example"] = found[0]
 
 
-def digits_for_integer_headers(operation: Operation) -> None:
-    """A header is a string on the wire: an integer one (X-Min-Position) is
-    documented as decimal digits, so a generated client sends a string."""
+KEY = "^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$"  # printable ASCII, no space at either end
+HEADER_SCHEMAS = {
+    "x-min-position": {"type": "string", "pattern": "^[0-9]{1,19}$"},
+    "if-match": {"type": "string", "pattern": '^[*]$|^(W/)?"?[0-9]{1,18}"?$'},
+    "idempotency-key": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": KEY},
+}
+"""Headers as what they are on the wire: strings, an integer one (X-Min-Position)
+as decimal digits, so a generated client sends a string; the ETag and key
+forms the API reads are described (it still answers an odd one with its own
+code: invalid_if_match, invalid_idempotency_key)."""
+
+
+def header_schemas(operation: Operation) -> None:
     for parameter in operation.get("parameters", []):
-        schema = parameter["schema"]
-        types = [s.get("type") for s in schema.get("anyOf", [schema])]
-        if parameter["in"] == "header" and "integer" in types:
-            parameter["schema"] = {"type": "string", "pattern": "^[0-9]{1,19}$", "title": schema.get("title", "")}
+        documented = HEADER_SCHEMAS.get(parameter["name"].lower())
+        if parameter["in"] == "header" and documented:
+            parameter["schema"] = {**documented, "title": parameter["schema"].get("title", parameter["name"])}
 
 
 def object_for_optional_body(operation: Operation) -> None:

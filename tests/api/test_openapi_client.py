@@ -9,8 +9,6 @@ import importlib
 import re
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
@@ -27,7 +24,7 @@ from api.auth import mint
 from bootstrap import build_api
 from domain.values import Role
 from support.contract import PNG, SECRET, settings_for
-from support.live_server import free_port
+from support.served import served as serving
 
 PACKAGE = "disputes_api_client"
 OPERATION_ID = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
@@ -46,20 +43,8 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """The app as `serve` runs it, in this process: uvicorn on 127.0.0.1."""
-    app = build_api(settings_for(tmp_path_factory.mktemp("served")))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    url = f"http://127.0.0.1:{server.config.port}"
-    try:
+    with serving(build_api(settings_for(tmp_path_factory.mktemp("served")))) as url:
         yield Served(url, httpx.get(f"{url}/openapi.json", timeout=10).json())
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
