@@ -57,7 +57,7 @@ def show_examples(operation: Operation, schemas: dict[str, Any]) -> None:
 
 
 KEY = "^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$"  # printable ASCII, no space at either end
-HEADER_SCHEMAS = {
+HEADER_SCHEMAS: dict[str, dict[str, Any]] = {
     "x-min-position": {"type": "string", "pattern": "^[0-9]{1,19}$"},
     "if-match": {"type": "string", "pattern": '^[*]$|^(W/)?"?[0-9]{1,18}"?$'},
     "idempotency-key": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": KEY},

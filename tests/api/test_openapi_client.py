@@ -198,21 +198,24 @@ def test_a_whole_dispute_through_the_generated_client(generated: tuple[str, Modu
     buyer = Driver(package, served, Role.BUYER, "buyer-gen")
     seller = Driver(package, served, Role.SELLER, "seller-gen")
     agent = Driver(package, served, Role.AGENT, "agent-gen")
-    usd = m.MoneyIn
+
+    def usd(amount_minor: int) -> Any:
+        return m.MoneyIn(amount_minor=amount_minor, currency=m.MoneyInCurrency.USD)
+
     opening = m.OpenDisputeIn(
         order_id="order-gen-1",
         seller_id="seller-gen",
         reason=m.Reason.DAMAGED,
         remedy=m.Remedy.REFUND_ONLY,
-        refund=usd(amount_minor=1500, currency="USD"),
-        order_amount=usd(amount_minor=2000, currency="USD"),
+        refund=usd(1500),
+        order_amount=usd(2000),
         description="arrived broken",
     )
     opened = buyer.call("disputes.open_dispute", body=opening, status=201)
     dispute = opened.parsed
     assert dispute.status == m.Status.AWAITING_SELLER and opened.headers["location"].endswith(str(dispute.id))
 
-    counter = m.OfferIn(remedy=m.Remedy.PARTIAL_REFUND, refund=usd(amount_minor=800, currency="USD"), note="half?")
+    counter = m.OfferIn(remedy=m.Remedy.PARTIAL_REFUND, refund=usd(800), note="half?")
     offer = seller.call("negotiation.propose_offer", dispute.id, body=counter, status=201).parsed
     assert offer.status == m.OfferStatus.PENDING
 
@@ -228,7 +231,7 @@ def test_a_whole_dispute_through_the_generated_client(generated: tuple[str, Modu
 
     ruling = m.RulingIn(
         outcome=m.Outcome.REFUND_PARTIAL,
-        refund=m.RulingMoneyIn(amount_minor=1000, currency="USD"),
+        refund=m.RulingMoneyIn(amount_minor=1000, currency=m.RulingMoneyInCurrency.USD),
         seller_at_fault=True,
         rationale="the photos show the damage",
     )
@@ -262,10 +265,12 @@ def test_an_accepted_counter_offer_through_the_generated_client(
         seller_id="seller-gen-2",
         reason=m.Reason.NOT_AS_DESCRIBED,
         remedy=m.Remedy.REPLACEMENT,
-        order_amount=m.MoneyIn(amount_minor=5000, currency="EUR"),
+        order_amount=m.MoneyIn(amount_minor=5000, currency=m.MoneyInCurrency.EUR),
     )
     dispute = buyer.call("disputes.open_dispute", body=opening, status=201).parsed
-    counter = m.OfferIn(remedy=m.Remedy.PARTIAL_REFUND, refund=m.MoneyIn(amount_minor=900, currency="EUR"))
+    counter = m.OfferIn(
+        remedy=m.Remedy.PARTIAL_REFUND, refund=m.MoneyIn(amount_minor=900, currency=m.MoneyInCurrency.EUR)
+    )
     offer = seller.call("negotiation.propose_offer", dispute.id, body=counter, status=201).parsed
     refused = seller.call("negotiation.accept_offer", dispute.id, offer.id, status=409).parsed
     assert refused.code == "invalid_transition"

@@ -63,6 +63,7 @@ CODES: dict[str, tuple[int, str]] = {
     "invalid_idempotency_key": (422, "Idempotency-Key must be 1 to 255 printable characters"),
     "idempotency_mismatch": (422, "this Idempotency-Key was used with another request"),
     "invalid_cursor": (422, "the cursor is not one this API issued"),
+    "upload_incomplete": (422, "the multipart body ended before its closing boundary"),
     "integrity_error": (500, "the stored file does not match its recorded sha256"),
     "not_caught_up": (503, "the event store has processed position 11, not yet 12; retry shortly"),
 }
