@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request, Response
 
 from api import deps, openapi, problems
 from api.commands import request_id
+from api.limits import RequestLimits
 from api.routers import audit, disputes, evidence, lifecycle, negotiation, ops, queries
 from service.hub import Services
 
@@ -44,6 +45,7 @@ def create_app(build_services: Callable[[], Services]) -> FastAPI:
     for router in (queries.router, disputes.router, negotiation.router, evidence.router, lifecycle.router, ops.router):
         app.include_router(router)
     app.include_router(audit.router)
+    app.add_middleware(RequestLimits)
 
     @app.middleware("http")
     async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -38,7 +38,17 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     where = settings.database_url if settings.backend != "postgres" else "postgres"
     typer.echo(f"disputes: serving on http://{host or settings.host}:{port or settings.port} ({where})", err=True)
-    uvicorn.run(build_api(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+    uvicorn.run(
+        build_api(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        # Idle keep-alive connections are closed; with h11 the server itself refuses
+        # a header block past the limit before buffering it (api.limits answers 431
+        # for any server). Body reads are timed in api.limits, never responses.
+        timeout_keep_alive=max(1, int(settings.keep_alive_timeout.total_seconds())),
+        h11_max_incomplete_event_size=settings.max_header_bytes + 1024,
+    )
 
 
 @cli.command()

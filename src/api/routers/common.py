@@ -10,17 +10,18 @@ from uuid import UUID
 from fastapi import Header, Path
 
 from api import examples as ex
-from api.problems import PROBLEM_JSON, TITLES, problem_body
+from api.problems import PROBLEM_JSON, RATE_LIMIT_FIELDS, RETRY_AFTER, TITLES, problem_body
 
 COMMAND_HEADERS = {
     "ETag": {"description": 'the dispute\'s version after the command, e.g. "4"', "schema": {"type": "string"}},
     "X-Position": {"description": "global position of the command's last event", "schema": {"type": "integer"}},
+    **RATE_LIMIT_FIELDS,
 }
 CREATED_HEADERS = {
     **COMMAND_HEADERS,
     "Location": {"description": "the dispute, or an evidence file's download URL", "schema": {"type": "string"}},
 }
-READ_HEADERS = {"ETag": COMMAND_HEADERS["ETag"]}
+READ_HEADERS = {"ETag": COMMAND_HEADERS["ETag"], **RATE_LIMIT_FIELDS}
 
 DisputeId = Annotated[UUID, Path(description="the dispute's id", examples=[ex.DISPUTE_ID])]
 OfferId = Annotated[UUID, Path(description="an offer's id (`offers[].id`)", examples=[ex.COUNTER_ID])]
@@ -31,7 +32,12 @@ IDEMPOTENCY_DOC = "Optional key (<= 255 chars): a repeat with the same body retu
 IfMatch = Annotated[str | None, Header(description=IF_MATCH_DOC)]
 IdempotencyKey = Annotated[str | None, Header(description=IDEMPOTENCY_DOC)]
 MinPosition = Annotated[
-    int | None, Header(ge=0, description="wait (<= 2 s) until the read source has processed this position")
+    int | None,
+    Header(
+        ge=0,
+        description="serve once the read source has processed this position (waits <= 2 s, then 503); "
+        "a position never issued is 422 position_unknown",
+    ),
 ]
 
 # Every code the API answers with, its status, and an example detail.
@@ -49,6 +55,7 @@ CODES: dict[str, tuple[int, str]] = {
     "deadline_not_open": (409, "the deadline return_receipt is not open"),
     "concurrent_modification": (409, "the dispute kept changing; retry"),
     "version_conflict": (412, "the dispute is at version 5, not 4"),
+    "body_too_large": (413, "the request body is larger than 1048576 bytes"),
     "evidence_too_large": (413, "a file may be at most 10000000 bytes"),
     "evidence_quota_exceeded": (413, "the party's evidence quota for this dispute is used up"),
     "unsupported_media_type": (415, "the file is not JPEG, PNG, WEBP, GIF, MP4 or PDF"),
@@ -64,15 +71,22 @@ CODES: dict[str, tuple[int, str]] = {
     "idempotency_mismatch": (422, "this Idempotency-Key was used with another request"),
     "invalid_cursor": (422, "the cursor is not one this API issued"),
     "upload_incomplete": (422, "the multipart body ended before its closing boundary"),
+    "position_unknown": (422, "position 9156 has never been issued"),
+    "rate_limited": (429, "too many commands; retry after the time in Retry-After"),
+    "headers_too_large": (431, "the request headers are larger than 16384 bytes"),
     "integrity_error": (500, "the stored file does not match its recorded sha256"),
     "not_caught_up": (503, "the event store has processed position 11, not yet 12; retry shortly"),
+    "unavailable": (503, "the database is unavailable; retry shortly"),
 }
 HEADERS_FOR = {
     401: {"WWW-Authenticate": {"description": 'always `Bearer realm="disputes"`', "schema": {"type": "string"}}},
-    503: {"Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}},
+    429: {**RETRY_AFTER, **RATE_LIMIT_FIELDS},
+    503: RETRY_AFTER,
 }
 
-AUTHENTICATED = ("unauthorized", "validation_error")
+SIZE_LIMITS = ("body_too_large", "headers_too_large")
+"""What any request at all can meet (api.limits)."""
+AUTHENTICATED = ("unauthorized", "validation_error", *SIZE_LIMITS, "rate_limited", "unavailable")
 IN_A_DISPUTE = ("not_party", "dispute_not_found")
 COMMAND = (
     *AUTHENTICATED,
@@ -88,7 +102,7 @@ COMMAND = (
     "idempotency_mismatch",
 )
 MONEY = ("invalid_value", "refund_exceeds_order", "currency_mismatch", "refund_required")
-READ = (*AUTHENTICATED, "not_caught_up")
+READ = (*AUTHENTICATED, "not_caught_up", "position_unknown")
 DISPUTE_READ = (*READ, *IN_A_DISPUTE)
 LIST = (*READ, "invalid_cursor")
 
