@@ -9,11 +9,11 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import State
 
-from api.auth import actor_from_header
+from api.auth import TokenRules, actor_from_header
 from domain.values import Actor
 from service.hub import Services
 
-bearer = HTTPBearer(auto_error=False, description="HS256 JWT with sub, role and exp claims")
+bearer = HTTPBearer(auto_error=False, description="a JWT with sub, role and exp claims (HS256, or RS256/ES256)")
 
 
 _starting = threading.Lock()
@@ -41,7 +41,8 @@ def caller(
     svc: Annotated[Services, Depends(services)],
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
-    return actor_from_header(request.headers.get("authorization"), svc.jwt_secret)
+    rules = TokenRules.from_settings(svc.settings, svc.jwt_secret)
+    return actor_from_header(request.headers.get("authorization"), rules)
 
 
 ServicesDep = Annotated[Services, Depends(services)]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 
-from api import deps, problems
+from api import cors, deps, problems
 from api.commands import request_id
 from api.routers import audit, disputes, evidence, lifecycle, negotiation, ops, queries
 from service.hub import Services
@@ -19,14 +19,15 @@ from service.hub import Services
 log = logging.getLogger("disputes.api")
 DESCRIPTION = """Event-sourced dispute resolution for a marketplace.
 
-Authenticate with `Authorization: Bearer <JWT>` (HS256; claims `sub`, `role`, `exp`).
+Authenticate with `Authorization: Bearer <JWT>` (claims `sub`, `role`, `exp`; HS256, or
+RS256/ES256 from an identity provider when the server is configured with its JWKS).
 Errors are RFC 9457 `application/problem+json` documents with a stable `code`.
 Every POST accepts `Idempotency-Key`; commands accept `If-Match` and answer with
 `ETag` and `X-Position`; reads accept `X-Min-Position` (read-your-writes).
 """
 
 
-def create_app(build_services: Callable[[], Services]) -> FastAPI:
+def create_app(build_services: Callable[[], Services], cors_origins: Sequence[str] = ()) -> FastAPI:
     """The HTTP API over the services `build_services` makes (see `bootstrap.build_api`)."""
 
     @asynccontextmanager
@@ -45,6 +46,7 @@ def create_app(build_services: Callable[[], Services]) -> FastAPI:
     for router in (queries.router, disputes.router, negotiation.router, evidence.router, lifecycle.router, ops.router):
         app.include_router(router)
     app.include_router(audit.router)
+    cors.install(app, cors_origins)  # inside request_context: preflights get a request id too
 
     @app.middleware("http")
     async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
