@@ -59,13 +59,15 @@ class TokenRules:
 
     def decode(self, token: str) -> dict[str, Any]:
         key: Any = self.secret
-        algorithms = [ALGORITHM]
+        algorithms, leeway = [ALGORITHM], 0
         if self.jwks_url:
             key, algorithms = jwks.signing_key(self.jwks_url, token), list(jwks.ALGORITHMS)
+            leeway = jwks.CLOCK_SKEW_SECONDS
         return jwt.decode(
             token,
             key,
             algorithms=algorithms,
+            leeway=leeway,
             issuer=self.issuer or None,
             audience=self.audience or None,
             options={"require": [self.subject_claim, self.role_claim, "exp"]},

@@ -12,6 +12,7 @@ from jwt import PyJWK, PyJWKClient, PyJWKClientConnectionError
 
 ALGORITHMS = ("RS256", "ES256")
 FETCH_TIMEOUT_SECONDS = 5
+CLOCK_SKEW_SECONDS = 30  # the provider's clock is not ours: exp, nbf and iat get this much slack
 
 
 class ProviderUnreachable(Exception):

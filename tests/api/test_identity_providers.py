@@ -6,7 +6,7 @@ CORS: off by default, on for the configured origins only."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,12 @@ def test_a_providers_token_is_accepted_and_acts_as_its_subject(
     assert opened.status_code == 201, opened.text
     assert opened.json()["buyer_id"] == "buyer-7"
     assert get_disputes(api, sign(provider, claims(), kid)).status_code == 200
+
+
+def test_a_providers_clock_a_little_ahead_of_ours_is_tolerated(api: TestClient, provider: IdentityProvider) -> None:
+    ahead = datetime.now(UTC) + timedelta(seconds=10)
+    token = sign(provider, claims(iat=ahead, nbf=ahead))
+    assert get_disputes(api, token).status_code == 200
 
 
 def other_rsa_key() -> rsa.RSAPrivateKey:
