@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -54,24 +55,30 @@ def new_database(backend: str, request: pytest.FixtureRequest) -> Iterator[str |
         conn.execute(SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(Identifier(name)))
 
 
-def run(*command: str | Path) -> None:
-    done = subprocess.run([str(part) for part in command], capture_output=True, text=True, timeout=300, check=False)
-    assert done.returncode == 0, f"{command[0]} exited {done.returncode}: {done.stderr}"
+def run(*command: str | Path, attempts: int = 1) -> None:
+    for attempt in range(1, attempts + 1):
+        done = subprocess.run([str(part) for part in command], capture_output=True, text=True, timeout=300, check=False)
+        if done.returncode == 0:
+            return
+        print(f"attempt {attempt}: {command[0]} exited {done.returncode}: {done.stderr}")
+    raise AssertionError(f"{command[0]} exited {done.returncode}: {done.stderr}")
+
+
+def sqlite_backup(source: Path | str, target: Path | str) -> None:
+    """SQLite's online backup API: one consistent state, while others write."""
+    with closing(sqlite3.connect(source)) as live, closing(sqlite3.connect(target)) as copy:
+        live.backup(copy)
 
 
 def back_up_database(settings: Settings, backup: Path) -> None:
     if settings.backend == "sqlite":
-        with sqlite3.connect(backup / "disputes.sqlite") as copy:
-            sqlite3.connect(settings.sqlite_path).backup(copy)
-    else:
-        schema = settings.postgres_params()["schema"]
-        run(
-            "pg_dump",
-            "--format=custom",
-            f"--schema={schema}",
-            f"--file={backup / 'disputes.dump'}",
-            settings.database_url,
-        )
+        sqlite_backup(settings.sqlite_path, backup / "disputes.sqlite")
+        return
+    # pg_dump reads the whole catalog while other tests drop their schemas in this
+    # shared test database, which can fail it ("cache lookup failed"): a race of
+    # the test database, not of the backup, so a failed dump is taken again.
+    schema, dump = settings.postgres_params()["schema"], backup / "disputes.dump"
+    run("pg_dump", "--format=custom", f"--schema={schema}", f"--file={dump}", settings.database_url, attempts=3)
 
 
 def back_up_blobs(settings: Settings, backup: Path) -> None:
@@ -83,8 +90,7 @@ def restore(backup: Path, into: Settings) -> None:
     into.blob_dir.mkdir(parents=True)
     run("tar", "--extract", "--gzip", "--file", backup / "blobs.tar.gz", "--directory", into.blob_dir)
     if into.backend == "sqlite":
-        with sqlite3.connect(into.sqlite_path) as fresh:
-            sqlite3.connect(backup / "disputes.sqlite").backup(fresh)
+        sqlite_backup(backup / "disputes.sqlite", into.sqlite_path)
     else:
         run("pg_restore", "--no-owner", "--exit-on-error", f"--dbname={into.database_url}", backup / "disputes.dump")
 
