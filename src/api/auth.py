@@ -16,10 +16,13 @@ import jwt
 
 from api import jwks
 from api.problems import ApiProblem
+from domain import validation
+from domain.errors import InvalidValue
 from domain.values import Actor, Role
 from service.settings import Settings
 
 API_ROLES = frozenset({Role.BUYER, Role.SELLER, Role.AGENT, Role.AUDITOR, Role.ANALYST})
+API_ROLE_NAMES = frozenset(r.value for r in API_ROLES)
 ALGORITHM = "HS256"
 MIN_SECRET_BYTES = 32
 
@@ -89,11 +92,15 @@ def actor_from_header(authorization: str | None, rules: TokenRules) -> Actor:
     except jwt.PyJWTError as e:
         raise unauthorized(f"the token is not valid: {e}") from None
     sub, role = claims.get(rules.subject_claim), claims.get(rules.role_claim)
-    if not isinstance(sub, str) or not sub or len(sub) > 255 or not sub.isprintable():
-        raise unauthorized(f"the token's {rules.subject_claim} claim must be 1 to 255 printable characters")
-    if role not in {r.value for r in API_ROLES}:
+    try:
+        validation.identifier("sub", sub)
+    except InvalidValue:
+        raise unauthorized(
+            f"the token's {rules.subject_claim} claim must be 1 to 255 printable characters, not blank"
+        ) from None
+    if not isinstance(role, str) or role not in API_ROLE_NAMES:  # a list or an object is not hashable
         raise unauthorized(f"the token's {rules.role_claim} claim is not one of buyer, seller, agent, auditor, analyst")
-    return Actor(sub, Role(role))
+    return Actor(str(sub), Role(role))  # a str: validation.identifier checked it
 
 
 def resolve_secret(settings: Settings) -> str:
