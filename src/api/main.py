@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 
-from api import deps, docs, openapi, problems, request_log
+from api import cors, deps, docs, openapi, problems, request_log
 from api.commands import request_id
 from api.limits import RequestLimits
 from api.routers import audit, disputes, evidence, lifecycle, negotiation, ops, queries
@@ -19,14 +19,15 @@ from service.hub import Services
 log = logging.getLogger("disputes.api")
 DESCRIPTION = """Event-sourced dispute resolution for a marketplace.
 
-Authenticate with `Authorization: Bearer <JWT>` (HS256; claims `sub`, `role`, `exp`).
+Authenticate with `Authorization: Bearer <JWT>` (claims `sub`, `role`, `exp`; HS256, or
+RS256/ES256 from an identity provider when the server is configured with its JWKS).
 Errors are RFC 9457 `application/problem+json` documents with a stable `code`.
 Every POST accepts `Idempotency-Key`; commands accept `If-Match` and answer with
 `ETag` and `X-Position`; reads accept `X-Min-Position` (read-your-writes).
 """
 
 
-def create_app(build_services: Callable[[], Services]) -> FastAPI:
+def create_app(build_services: Callable[[], Services], cors_origins: Sequence[str] = ()) -> FastAPI:
     """The HTTP API over the services `build_services` makes (see `bootstrap.build_api`)."""
 
     @asynccontextmanager
@@ -48,6 +49,7 @@ def create_app(build_services: Callable[[], Services]) -> FastAPI:
     app.include_router(audit.router)
     app.add_middleware(RequestLimits)
     docs.install(app)  # /openapi.json, /docs, /redoc with local assets
+    cors.install(app, cors_origins)  # inside request_context: preflights get a request id too
 
     @app.middleware("http")
     async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
