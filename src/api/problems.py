@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 from eventsourcing.domain import OriginatorVersionError
-from eventsourcing.persistence import MapperDeserialisationError
+from eventsourcing.persistence import InterfaceError, MapperDeserialisationError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -20,6 +21,7 @@ log = logging.getLogger("disputes.api")
 PROBLEM_JSON = "application/problem+json"
 CLIENT_CLOSED_REQUEST = 499  # no one reads it; the request metrics count it apart from errors
 TYPE_BASE = "https://disputes.example/problems/"
+RETRY_AFTER_SECONDS = "1"
 
 STATUS_FOR: dict[type[errors.DomainError], int] = {
     errors.NotParty: 404,
@@ -150,6 +152,20 @@ def install(app: FastAPI) -> None:
         log.error("stored history cannot be replayed on %s %s: %r", request.method, request.url.path, error)
         return problem_response(
             500, "integrity_error", "the stored history of this dispute cannot be replayed; an auditor can run verify"
+        )
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(psycopg.InterfaceError)
+    async def on_database_unavailable(request: Request, error: Exception) -> JSONResponse:
+        """The database is unreachable, restarting, or no connection came free in time
+        (a pool timeout is an OperationalError too): retry, never a 500. A command
+        that may have committed is safe to retry with the same Idempotency-Key."""
+        log.warning("database unavailable on %s %s: %s: %s",
+                    request.method, request.url.path, type(error).__name__, str(error).splitlines()[0:1])  # fmt: skip
+        return problem_response(
+            503, "unavailable", "the database is unavailable; retry shortly", {"Retry-After": RETRY_AFTER_SECONDS}
         )
 
     @app.exception_handler(Exception)

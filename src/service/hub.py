@@ -51,12 +51,22 @@ class Services:
         self.commands = CommandService(self.app, self.idempotency)
         self.evidence = EvidenceUploads(self.app, self.blobs, self.clock)
 
-    def view_positions(self, head: int) -> dict[str, dict[str, int | None]]:
-        """Each read model's tracked position and its lag behind `head`."""
-        positions: dict[str, dict[str, int | None]] = {}
+    def view_positions(self, head: int) -> dict[str, dict[str, int | str | None]]:
+        """Each read model's tracked position, its lag behind `head`, and whether it
+        is stopped at an event it cannot apply (`faulted`, with that event's position
+        and the error)."""
+        positions: dict[str, dict[str, int | str | None]] = {}
         for name in PROJECTIONS:
-            position = self.view_position(name)
-            positions[name] = {"position": position, "lag": None if position is None else max(head - position, 0)}
+            generation = base.active(self.views, name)
+            position = generation.position if generation else None
+            fault = generation.fault if generation else None
+            positions[name] = {
+                "position": position,
+                "lag": None if position is None else max(head - position, 0),
+                "status": "faulted" if fault else "running",
+                "fault_position": fault.position if fault else None,
+                "fault_error": fault.error if fault else None,
+            }
         return positions
 
     def view_position(self, name: str) -> int | None:

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     postgres_schema: str = ""
     postgres_pool_size: int = Field(default=5, ge=1)
     postgres_max_overflow: int = Field(default=10, ge=0)
+    postgres_connect_timeout: int = Field(
+        default=5, ge=1, description="seconds to wait for a Postgres connection (pooled or new) before giving up"
+    )
     jwt_secret: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
@@ -175,6 +178,7 @@ class Settings(BaseSettings):
             "user": unquote(url.username or "postgres"),
             "password": unquote(url.password or ""),
             "schema": schema,
+            "connect_timeout": str(self.postgres_connect_timeout),
         }
 
     def eventsourcing_env(self) -> dict[str, str]:
@@ -208,5 +212,6 @@ class Settings(BaseSettings):
                 POSTGRES_POOL_SIZE=str(self.postgres_pool_size),
                 POSTGRES_MAX_OVERFLOW=str(self.postgres_max_overflow),
                 POSTGRES_LOCK_TIMEOUT="10",
+                POSTGRES_CONNECT_TIMEOUT=str(self.postgres_connect_timeout),
             )
         return env
