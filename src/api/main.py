@@ -13,6 +13,7 @@ from fastapi.openapi.utils import get_openapi
 
 from api import deps, docs, problems, request_log
 from api.commands import request_id
+from api.limits import RequestLimits
 from api.routers import audit, disputes, evidence, lifecycle, negotiation, ops, queries
 from service.hub import Services
 
@@ -47,6 +48,7 @@ def create_app(build_services: Callable[[], Services]) -> FastAPI:
         app.include_router(router)
     app.include_router(audit.router)
     docs.install(app)  # /openapi.json, /docs, /redoc with local assets
+    app.add_middleware(RequestLimits)
 
     @app.middleware("http")
     async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

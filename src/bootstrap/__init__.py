@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 
 import psycopg
-from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+from eventsourcing.persistence import IntegrityError, InterfaceError, InternalError, OperationalError
 from fastapi import FastAPI
 
 from api.auth import resolve_secret
@@ -96,6 +96,9 @@ STORE_UNREACHABLE: tuple[type[BaseException], ...] = (
 def is_startup_race(error: BaseException) -> bool:
     if isinstance(error, STARTUP_RACES):
         return True
+    if isinstance(error, (InternalError, psycopg.InternalError)):
+        # Postgres: processes running the same CREATE ... IF NOT EXISTS at once
+        return "tuple concurrently updated" in str(error)
     return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
 
 
@@ -108,7 +111,7 @@ def connect(settings: Settings) -> tuple[DisputeApp, Database]:
     for attempt in range(1, STARTUP_ATTEMPTS + 1):
         try:
             return _open(settings)
-        except (*STARTUP_RACES, sqlite3.OperationalError) as race:
+        except (*STARTUP_RACES, sqlite3.OperationalError, InternalError, psycopg.InternalError) as race:
             if attempt == STARTUP_ATTEMPTS or not is_startup_race(race):
                 raise
             log.warning("creating tables raced another process (%s); trying again", race)

@@ -62,6 +62,11 @@ def serve(
         port=port or settings.port,
         log_config=None,  # the loggers are ours (service.logs): JSON lines, access log included
         log_level=settings.log_level.lower(),
+        # Idle keep-alive connections are closed; with h11 the server itself refuses
+        # a header block past the limit before buffering it (api.limits answers 431
+        # for any server). Body reads are timed in api.limits, never responses.
+        timeout_keep_alive=max(1, int(settings.keep_alive_timeout.total_seconds())),
+        h11_max_incomplete_event_size=settings.max_header_bytes + 1024,
     )
 
 

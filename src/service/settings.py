@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     postgres_schema: str = ""
     postgres_pool_size: int = Field(default=5, ge=1)
     postgres_max_overflow: int = Field(default=10, ge=0)
+    postgres_connect_timeout: int = Field(
+        default=5, ge=1, description="seconds to wait for a Postgres connection (pooled or new) before giving up"
+    )
     jwt_secret: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
@@ -70,6 +73,18 @@ class Settings(BaseSettings):
     max_ready_lag: int = Field(default=1000, ge=0, description="events a view may trail by and be ready")
     log_format: Literal["json", "console"] = Field(default="json", description="json lines, or console for humans")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0, description="largest JSON request body (413)")
+    max_header_bytes: int = Field(default=16 * 1024, gt=0, description="largest request header block (431)")
+    body_read_timeout: timedelta = Field(
+        default=timedelta(seconds=30), description="longest wait for the next piece of a request body (408)"
+    )
+    keep_alive_timeout: timedelta = Field(default=timedelta(seconds=5), description="idle keep-alive connections")
+    max_messages_per_dispute: int = Field(default=1000, gt=0)
+    rate_limit_storage: str = Field(default="memory://", description="memory:// or redis://host:port/db")
+    rate_limit_prefix: str = Field(default="disputes", min_length=1, description="key prefix in the storage")
+    command_rate: int = Field(default=50, gt=0, description="commands per second per actor, sustained")
+    command_burst: int = Field(default=100, gt=0, description="commands per actor at once")
+    read_rate: int = Field(default=200, gt=0, description="reads per second per actor")
     fault_injection: Literal["", "crash_after_commit"] = Field(
         default="", description="dev/test only: crash_after_commit exits after a command commits, before it answers"
     )
@@ -89,6 +104,8 @@ class Settings(BaseSettings):
         "review_sla",
         "penalty_window",
         "scheduler_interval",
+        "body_read_timeout",
+        "keep_alive_timeout",
     )
     @classmethod
     def positive(cls, value: timedelta) -> timedelta:
@@ -131,6 +148,13 @@ class Settings(BaseSettings):
             raise ValueError(f"must decode to a 16, 24 or 32 byte AES key, not {size} bytes")
         return value
 
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def known_rate_limit_storage(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("memory", "redis", "rediss"):
+            raise ValueError("use memory:// or redis://host:port/db")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def known_scheme(cls, value: str) -> str:
@@ -165,6 +189,7 @@ class Settings(BaseSettings):
             evidence_window=self.evidence_window,
             review_sla=self.review_sla,
             max_evidence_bytes_per_party=self.max_evidence_bytes_per_party,
+            max_messages_per_dispute=self.max_messages_per_dispute,
         )
 
     def postgres_params(self) -> dict[str, str]:
@@ -177,6 +202,7 @@ class Settings(BaseSettings):
         params.setdefault("port", "5432")
         params.setdefault("user", "postgres")
         params.setdefault("password", "")
+        params.setdefault("connect_timeout", str(self.postgres_connect_timeout))
         params["schema"] = self.postgres_schema or url_schema or "public"
         return params
 
@@ -217,5 +243,6 @@ class Settings(BaseSettings):
                 POSTGRES_MAX_OVERFLOW=str(self.postgres_max_overflow),
                 POSTGRES_LOCK_TIMEOUT="10",
                 POSTGRES_EXTRA_CONNINFO=json.dumps(self.postgres_extra_params()),
+                POSTGRES_CONNECT_TIMEOUT=str(self.postgres_connect_timeout),
             )
         return env
