@@ -47,8 +47,8 @@ def create_app(build_services: Callable[[], Services]) -> FastAPI:
     for router in (queries.router, disputes.router, negotiation.router, evidence.router, lifecycle.router, ops.router):
         app.include_router(router)
     app.include_router(audit.router)
-    docs.install(app)  # /openapi.json, /docs, /redoc with local assets
     app.add_middleware(RequestLimits)
+    docs.install(app)  # /openapi.json, /docs, /redoc with local assets
 
     @app.middleware("http")
     async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

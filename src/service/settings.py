@@ -71,8 +71,6 @@ class Settings(BaseSettings):
     in_process_workers: bool = True
     group_commit: bool = Field(default=True, description="concurrent commands share write transactions")
     max_ready_lag: int = Field(default=1000, ge=0, description="events a view may trail by and be ready")
-    log_format: Literal["json", "console"] = Field(default="json", description="json lines, or console for humans")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_body_bytes: int = Field(default=1024 * 1024, gt=0, description="largest JSON request body (413)")
     max_header_bytes: int = Field(default=16 * 1024, gt=0, description="largest request header block (431)")
     body_read_timeout: timedelta = Field(
@@ -85,6 +83,8 @@ class Settings(BaseSettings):
     command_rate: int = Field(default=50, gt=0, description="commands per second per actor, sustained")
     command_burst: int = Field(default=100, gt=0, description="commands per actor at once")
     read_rate: int = Field(default=200, gt=0, description="reads per second per actor")
+    log_format: Literal["json", "console"] = Field(default="json", description="json lines, or console for humans")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     fault_injection: Literal["", "crash_after_commit"] = Field(
         default="", description="dev/test only: crash_after_commit exits after a command commits, before it answers"
     )
@@ -242,7 +242,7 @@ class Settings(BaseSettings):
                 POSTGRES_POOL_SIZE=str(self.postgres_pool_size),
                 POSTGRES_MAX_OVERFLOW=str(self.postgres_max_overflow),
                 POSTGRES_LOCK_TIMEOUT="10",
-                POSTGRES_EXTRA_CONNINFO=json.dumps(self.postgres_extra_params()),
                 POSTGRES_CONNECT_TIMEOUT=str(self.postgres_connect_timeout),
+                POSTGRES_EXTRA_CONNINFO=json.dumps(self.postgres_extra_params()),
             )
         return env
