@@ -9,9 +9,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from fastapi.openapi.utils import get_openapi
 
-from api import deps, docs, problems, request_log
+from api import deps, docs, openapi, problems, request_log
 from api.commands import request_id
 from api.limits import RequestLimits
 from api.routers import audit, disputes, evidence, lifecycle, negotiation, ops, queries
@@ -63,15 +62,11 @@ def create_app(build_services: Callable[[], Services]) -> FastAPI:
             svc.metrics.latency.labels(request.method, route).observe(time.perf_counter() - started)
         return response
 
-    def openapi() -> dict[str, Any]:
+    def openapi_document() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
-                problems.Problem.model_json_schema()
-            )
-            app.openapi_schema = schema
+            app.openapi_schema = openapi.document(app)
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi_document  # type: ignore[method-assign]
     request_log.install(app)  # outermost: request ids and log fields on every answer, 500s included
     return app
