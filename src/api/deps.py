@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Annotated
 
@@ -14,8 +15,9 @@ from api.problems import ApiProblem
 from domain.values import Actor
 from service import logs
 from service.hub import Services
-from service.rate_limits import Budget
+from service.rate_limits import Budget, RateLimitsUnavailable
 
+log = logging.getLogger("disputes.api")
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 RATE_LIMIT_HEADERS = "rate_limit_headers"
 """Where the caller's RateLimit fields wait in the request's state for the response (api.limits)."""
@@ -52,7 +54,12 @@ def caller(
     actor = actor_from_header(request.headers.get("authorization"), rules)
     note_caller(request, actor)
     budget = Budget.READS if request.method in READ_METHODS else Budget.COMMANDS
-    verdict = svc.rate_limits.hit(budget, actor)
+    try:
+        verdict = svc.rate_limits.hit(budget, actor)
+    except RateLimitsUnavailable as unavailable:
+        log.warning("%s", unavailable)
+        detail = "the rate-limit storage is unreachable; retry shortly"
+        raise ApiProblem(503, "unavailable", detail, {"Retry-After": "1"}) from None
     setattr(request.state, RATE_LIMIT_HEADERS, verdict.headers())
     if not verdict.allowed:
         raise ApiProblem(

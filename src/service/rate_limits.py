@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from redis.exceptions import RedisError
 
 from domain.values import Actor
 from service.settings import Settings
@@ -49,6 +51,14 @@ class Verdict:
         return headers
 
 
+class RateLimitsUnavailable(Exception):
+    """The shared counters (Redis) cannot be reached: the request is refused
+    for now (503), never let through uncounted nor failed as a 500."""
+
+
+UNREACHABLE = (StorageError, RedisError, OSError)
+
+
 class RateLimits:
     def __init__(self, settings: Settings) -> None:
         self.prefix = settings.rate_limit_prefix
@@ -62,7 +72,10 @@ class RateLimits:
     def hit(self, budget: Budget, actor: Actor) -> Verdict:
         item = self.items[budget]
         key = (self.prefix, budget.value, actor.role.value, actor.id)
-        allowed = self.limiter.hit(item, *key)
-        stats = self.limiter.get_window_stats(item, *key)
+        try:
+            allowed = self.limiter.hit(item, *key)
+            stats = self.limiter.get_window_stats(item, *key)
+        except UNREACHABLE as error:
+            raise RateLimitsUnavailable(f"the rate-limit storage cannot be reached: {error}") from error
         reset = max(1, math.ceil(stats.reset_time - time.time()))
         return Verdict(budget, allowed, item.amount, item.get_expiry(), stats.remaining, reset)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +18,8 @@ from fastapi.testclient import TestClient
 from bootstrap import build_api
 from domain.values import Role
 from service.settings import Settings
-from support.api import Caller, Parties
+from support.api import Caller, Parties, opening
+from support.stores import settings_for
 
 COMMANDS = {"command_burst": 4, "command_rate": 1}  # 4 commands in any 4 s
 
@@ -93,3 +95,19 @@ def test_a_dispute_holds_at_most_the_configured_messages_then_409_message_limit(
         assert len(parties.read(d["id"])["messages"]) == 2
         operation = client.get("/openapi.json").json()["paths"]["/v1/disputes/{dispute_id}/messages"]["post"]
         assert "409" in operation["responses"]
+
+
+def test_an_unreachable_rate_limit_storage_is_503_with_retry_after_not_a_500(
+    tmp_path: Path, request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nothing listens on port 1: the shared counters cannot be reached, so the
+    request is refused for now (and logged), never let through uncounted."""
+    settings = settings_for("sqlite", tmp_path, request, rate_limit_storage="redis://127.0.0.1:1/0")
+    with TestClient(build_api(settings), raise_server_exceptions=False) as c:
+        parties = Parties.on(c)
+        response = parties.buyer.get("/v1/disputes")
+        assert response.status_code == 503, response.text
+        assert response.json()["code"] == "unavailable"
+        assert response.headers["Retry-After"] == "1"
+        assert parties.buyer.post("/v1/disputes", opening("seller-1")).status_code == 503
+    assert "rate-limit storage cannot be reached" in caplog.text
