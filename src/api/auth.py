@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,8 +35,30 @@ def actor_from_header(authorization: str | None, secret: str) -> Actor:
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthorized("use Authorization: Bearer <token>")
+    key = (token.strip(), secret)
+    known = _verified.get(key)
+    if known is not None:
+        actor, expires = known
+        if time.time() < expires:
+            return actor
+        del _verified[key]
+        raise unauthorized("the token has expired")
+    actor, expires = _verify(key[0], secret)
+    if len(_verified) >= CACHED_TOKENS:
+        _verified.clear()  # crude but bounded; a busy server refills it with the tokens in use
+    _verified[key] = (actor, expires)
+    return actor
+
+
+# A verified token's actor until its `exp`: the signature and claims are checked
+# once per token, not once per request. Only tokens that verified are kept.
+CACHED_TOKENS = 10_000
+_verified: dict[tuple[str, str], tuple[Actor, float]] = {}
+
+
+def _verify(token: str, secret: str) -> tuple[Actor, float]:
     try:
-        claims = jwt.decode(token.strip(), secret, algorithms=[ALGORITHM], options={"require": ["sub", "role", "exp"]})
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "role", "exp"]})
     except jwt.ExpiredSignatureError:
         raise unauthorized("the token has expired") from None
     except jwt.InvalidTokenError as e:
@@ -45,7 +68,7 @@ def actor_from_header(authorization: str | None, secret: str) -> Actor:
         raise unauthorized("the token's sub claim must be 1 to 255 printable characters")
     if role not in {r.value for r in API_ROLES}:
         raise unauthorized("the token's role claim is not one of buyer, seller, agent, auditor, analyst")
-    return Actor(sub, Role(role))
+    return Actor(sub, Role(role)), float(claims["exp"])
 
 
 def resolve_secret(settings: Settings) -> str:

@@ -28,6 +28,8 @@ def _settings() -> Settings:
 def serve(
     host: Annotated[str | None, typer.Option(help="default: DISPUTES_HOST")] = None,
     port: Annotated[int | None, typer.Option(help="default: DISPUTES_PORT")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes (more than 1: Postgres only)")] = 1,
+    access_log: Annotated[bool, typer.Option(help="log every request (costs about as much as a small route)")] = False,
 ) -> None:
     """Serve the HTTP API (with in-process projections and scheduler unless disabled)."""
     import uvicorn
@@ -35,10 +37,22 @@ def serve(
     from bootstrap import build_api
 
     settings = _settings()
+    if workers > 1 and settings.backend != "postgres":
+        raise typer.BadParameter("several workers need Postgres (SQLite and memory:// are one process's store)")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     where = settings.database_url if settings.backend != "postgres" else "postgres"
     typer.echo(f"disputes: serving on http://{host or settings.host}:{port or settings.port} ({where})", err=True)
-    uvicorn.run(build_api(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+    # Several workers import the app by name, each building its own services from the same environment.
+    target = "bootstrap:build_api" if workers > 1 else build_api(settings)
+    uvicorn.run(
+        target,
+        factory=workers > 1,
+        workers=workers,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        access_log=access_log,
+    )
 
 
 @cli.command()
