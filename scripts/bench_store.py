@@ -193,7 +193,6 @@ def command_cost(url: str, schema: str, long_events: int, samples: int) -> dict[
     app = svc.app
     try:
         [long_id] = seed(app, "d-long", 1, messages=long_events - 1, batch=1)
-        app.take_snapshot(long_id)
         fresh_ids = seed(app, "d-new", samples)
 
         def timed(dispute_id: UUID) -> float:
