@@ -15,14 +15,13 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_properties import COUNTER, LIKELY, PREFIXES, STEPS, WEIGHTED_NAMES, step
 
 from bootstrap import build_app, build_views_db, ensure_views
 from domain import events as ev
 from domain.application import DisputeApp
 from domain.dispute import Dispute
 from domain.errors import DomainError
-from domain.values import Context, Deadline, Money, Outcome, Reason, Remedy, ReturnCondition, Status
+from domain.values import Context, Deadline, Outcome, Remedy, ReturnCondition, Status
 from projections import deadlines, dispute_list
 from projections.db import Database, as_json, as_time
 from projections.deadlines import Deadlines
@@ -30,7 +29,8 @@ from projections.dispute_list import DisputeList
 from projections.runner import Follower
 from projections.statistics import Statistics
 from service.settings import Settings
-from support.builders import AGENT, BUYER, ORDER_AMOUNT, SELLER, SYSTEM, T0
+from support.builders import AGENT, BUYER, SELLER, SYSTEM, T0
+from support.command_mixes import COUNTER, LIKELY, PREFIXES, STEPS, WEIGHTED_NAMES, opened, step
 
 FOLLOWED = (DisputeList, Statistics, Deadlines)
 RETURN_AGREED = PREFIXES["awaiting_return"]
@@ -170,17 +170,7 @@ def check_agreement(views: Views, d: Dispute) -> None:
 def run(views: Views, remedy: Remedy, steps: list[Any]) -> set[Status]:
     """Drive one dispute through `steps`, checking the read models after each; the statuses seen."""
     now = T0
-    live = Dispute.open(
-        Context(BUYER, now, "r0"),
-        order_id="order-drift",
-        seller_id=SELLER.id,
-        reason=Reason.WRONG_ITEM,
-        remedy=remedy,
-        refund=None if remedy is Remedy.REPLACEMENT else Money(1200, "USD"),
-        order_amount=ORDER_AMOUNT,
-        description="wrong colour",
-        policy=views.settings.policy(),
-    )
+    live = opened(remedy, "order-drift", views.settings.policy(), now)
     views.app.save(live)
     check_agreement(views, live)
     seen = {live.status}
