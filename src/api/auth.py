@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import secrets
 import sys
 import time
@@ -14,7 +16,7 @@ from api.problems import ApiProblem
 from domain import validation
 from domain.errors import InvalidValue
 from domain.values import Actor, Role
-from service.settings import Settings
+from service.settings import ConfigurationError, Settings
 
 API_ROLES = frozenset({Role.BUYER, Role.SELLER, Role.AGENT, Role.AUDITOR, Role.ANALYST})
 API_ROLE_NAMES = frozenset(r.value for r in API_ROLES)
@@ -76,23 +78,37 @@ def _verify(token: str, secret: str) -> tuple[Actor, float]:
     return Actor(str(sub), Role(role)), float(claims["exp"])  # a str: validation.identifier checked it
 
 
+def dev_secret_path(settings: Settings) -> Path:
+    """Where the generated dev secret lives: beside the database, so every
+    process given the same database (from any directory) signs alike."""
+    if settings.backend == "sqlite":
+        return Path(settings.sqlite_path).resolve().parent / "jwt-secret"
+    if settings.backend == "postgres":
+        pg = settings.postgres_params()
+        where = f"{pg['host']}:{pg['port']}/{pg['dbname']}/{pg['schema']}"
+        return Path(settings.var_dir).resolve() / f"jwt-secret-{hashlib.sha256(where.encode()).hexdigest()[:12]}"
+    return Path(settings.var_dir).resolve() / "jwt-secret"
+
+
 def resolve_secret(settings: Settings) -> str:
-    """The configured secret; in dev one is generated once, kept under var/ and printed."""
+    """The configured secret; in dev one is generated once, kept beside the database and printed."""
     if settings.jwt_secret:
         if len(settings.jwt_secret.encode()) < MIN_SECRET_BYTES and settings.env == "production":
-            raise RuntimeError("DISPUTES_JWT_SECRET must be at least 32 bytes in production")
+            raise ConfigurationError("DISPUTES_JWT_SECRET must be at least 32 bytes in production")
         return settings.jwt_secret
     if settings.env != "dev":
-        raise RuntimeError("DISPUTES_JWT_SECRET is required outside dev")
-    path = Path(settings.var_dir) / "jwt-secret"
-    if path.exists():
-        return path.read_text().strip()
+        raise ConfigurationError("DISPUTES_JWT_SECRET is required outside dev")
+    path = dev_secret_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
-    path.write_text(secret)
-    path.chmod(0o600)
-    print(
-        f"Generated a development JWT secret in {path}:\n  DISPUTES_JWT_SECRET={secret}",
-        file=sys.stderr,
-    )
+    try:  # exclusive create: a server and a CLI starting together keep one secret
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+            file.write(secret)
+    except FileExistsError:
+        for _ in range(50):  # the other writer may not have written it yet
+            if existing := path.read_text().strip():
+                return existing
+            time.sleep(0.02)
+        raise ConfigurationError(f"{path} is empty: delete it or set DISPUTES_JWT_SECRET") from None
+    print(f"Generated a development JWT secret in {path}:\n  DISPUTES_JWT_SECRET={secret}", file=sys.stderr)
     return secret

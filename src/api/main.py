@@ -10,8 +10,9 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from api import deps, problems
+from api import deps, docs, problems, request_log
 from api.context import RequestContext
+from api.limits import RequestLimits
 from api.routers import audit, disputes, evidence, lifecycle, negotiation, ops, queries
 from service.hub import Services
 
@@ -37,7 +38,8 @@ def create_app(build_services: Callable[[], Services]) -> FastAPI:
             svc.close()
             app.state.services = None  # a host that runs the lifespan again gets fresh services
 
-    app = FastAPI(title="Disputes API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    # api.docs serves /openapi.json, /docs and /redoc instead of FastAPI's built-in routes.
+    app = FastAPI(title="Disputes API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan, **docs.BUILT_IN)
     # Services start with the lifespan, or on the first request of a host that never runs it.
     app.state.build_services = build_services
     problems.install(app)
@@ -45,6 +47,8 @@ def create_app(build_services: Callable[[], Services]) -> FastAPI:
     for router in (ops.router, queries.router, disputes.router, negotiation.router, evidence.router, lifecycle.router):
         app.include_router(router)
     app.include_router(audit.router)
+    app.add_middleware(RequestLimits)
+    docs.install(app)  # /openapi.json, /docs, /redoc with local assets
 
     # Pure ASGI middleware, one module each (api.context here); others register beside it.
     app.add_middleware(RequestContext, services=lambda: getattr(app.state, "services", None))
@@ -59,4 +63,5 @@ def create_app(build_services: Callable[[], Services]) -> FastAPI:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    request_log.install(app)  # outermost: request ids and log fields on every answer, 500s included
     return app

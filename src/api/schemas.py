@@ -256,4 +256,7 @@ class Readiness(BaseModel):
     status: str
     database: str
     head_position: int
-    views: dict[str, dict[str, int | None]] = Field(default_factory=dict)
+    views: dict[str, dict[str, int | str | None]] = Field(
+        default_factory=dict,
+        description="per read model: position, lag, status (`running` or `faulted`), fault_position, fault_error",
+    )

@@ -24,11 +24,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from domain.application import DisputeApp
-from projections import base
+from projections import base, faults
 from projections.base import Generation, TrackingConflict
 from projections.db import Database
 from projections.projection import Projection
-from projections.runner import DEFAULT_BATCH, Waiter
+from projections.runner import DEFAULT_BATCH, Follower, Waiter
 
 log = logging.getLogger("disputes.projections")
 
@@ -64,7 +64,9 @@ class Fanout:
                     self._generations[projection.name] = found
             self._refreshed = now
         return {
-            name: g for name, g in self._generations.items() if now - self._failed.get(name, -1e9) > self.retry_after
+            name: g
+            for name, g in self._generations.items()
+            if g.fault is None and now - self._failed.get(name, -1e9) > self.retry_after
         }
 
     def _generation(self, name: str) -> Generation | None:
@@ -104,8 +106,12 @@ class Fanout:
                 log.info("%s: %s; another writer got there first, re-reading", projection.name, conflict)
                 self._forget(projection.name)
                 continue
-            except Exception:
-                log.exception("%s: cannot apply events up to %s; this view stops alone for now", projection.name, end)
+            except faults.TRANSIENT:
+                raise
+            except Exception:  # an event this view cannot apply: find it, record the fault, stop this view alone
+                pending = [n for n in notifications if n.id > generation.position]
+                follower = Follower(self.app, self.db, projection, generation_number=generation.number)
+                follower._one_by_one(generation, pending)
                 self._failed[projection.name] = time.monotonic()
                 self._forget(projection.name)
                 continue
@@ -123,6 +129,10 @@ class Fanout:
             try:
                 if self.step() == 0:
                     waiter.wait(idle_wait)
+            except faults.TRANSIENT as e:
+                log.warning("projections: the database failed (%s); retrying in 1s", faults.describe(e))
+                self._generations.clear()
+                stop.wait(1.0)
             except Exception:
                 log.exception("projections: reading the event store failed; retrying in 1s")
                 self._generations.clear()

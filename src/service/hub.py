@@ -16,6 +16,7 @@ from service.commands import CommandService
 from service.evidence import EvidenceUploads
 from service.metrics import Metrics
 from service.ports import BlobStore, IdempotencyStore
+from service.rate_limits import RateLimits
 from service.settings import Settings
 
 
@@ -43,17 +44,29 @@ class Services:
     """Stops them and closes every connection."""
     commands: CommandService = field(init=False)
     evidence: EvidenceUploads = field(init=False)
+    rate_limits: RateLimits = field(init=False)
 
     def __post_init__(self) -> None:
+        self.rate_limits = RateLimits(self.settings)
         self.commands = CommandService(self.app, self.idempotency)
         self.evidence = EvidenceUploads(self.app, self.blobs, self.clock)
 
-    def view_positions(self, head: int) -> dict[str, dict[str, int | None]]:
-        """Each read model's tracked position and its lag behind `head`."""
-        positions: dict[str, dict[str, int | None]] = {}
+    def view_positions(self, head: int) -> dict[str, dict[str, int | str | None]]:
+        """Each read model's tracked position, its lag behind `head`, and whether it
+        is stopped at an event it cannot apply (`faulted`, with that event's position
+        and the error)."""
+        positions: dict[str, dict[str, int | str | None]] = {}
         for name in PROJECTIONS:
-            position = self.view_position(name)
-            positions[name] = {"position": position, "lag": None if position is None else max(head - position, 0)}
+            generation = base.active(self.views, name)
+            position = generation.position if generation else None
+            fault = generation.fault if generation else None
+            positions[name] = {
+                "position": position,
+                "lag": None if position is None else max(head - position, 0),
+                "status": "faulted" if fault else "running",
+                "fault_position": fault.position if fault else None,
+                "fault_error": fault.error if fault else None,
+            }
         return positions
 
     def view_position(self, name: str) -> int | None:

@@ -10,24 +10,45 @@ import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from psycopg.conninfo import conninfo_to_dict
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.policy import Policy
 
+
+class ConfigurationError(RuntimeError):
+    """The settings cannot work together (e.g. no JWT secret outside dev)."""
+
+
 DEFAULT_DATABASE_URL = "sqlite:///var/disputes.sqlite"
 
 
+def libpq_params(url: str) -> tuple[dict[str, str], str]:
+    """(the URL's connection parameters as libpq reads them, its `?schema=`)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((v for k, v in query if k == "schema"), "")
+    rest = urlencode([(k, v) for k, v in query if k != "schema"])
+    parsed = conninfo_to_dict(urlunsplit(("postgresql", parts.netloc, parts.path, rest, parts.fragment)))
+    return {k: str(v) for k, v in parsed.items() if v is not None}, schema
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DISPUTES_", extra="ignore", hide_input_in_errors=True)
+    model_config = SettingsConfigDict(
+        env_prefix="DISPUTES_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     env: Literal["dev", "test", "production"] = "dev"
     database_url: str = DEFAULT_DATABASE_URL
     postgres_schema: str = ""
     postgres_pool_size: int = Field(default=5, ge=1)
     postgres_max_overflow: int = Field(default=10, ge=0)
+    postgres_connect_timeout: int = Field(
+        default=5, ge=1, description="seconds to wait for a Postgres connection (pooled or new) before giving up"
+    )
     jwt_secret: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
@@ -48,8 +69,25 @@ class Settings(BaseSettings):
     aggregate_cache_size: int = Field(default=10000, ge=0, description="disputes kept in memory (0: off)")
     cipher_key: str | None = None
     in_process_workers: bool = True
+    web_workers: int = Field(
+        default=1, ge=1, description="uvicorn worker processes for `serve` (more than 1: Postgres)"
+    )
     group_commit: bool = Field(default=True, description="concurrent commands share write transactions")
     max_ready_lag: int = Field(default=1000, ge=0, description="events a view may trail by and be ready")
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0, description="largest JSON request body (413)")
+    max_header_bytes: int = Field(default=16 * 1024, gt=0, description="largest request header block (431)")
+    body_read_timeout: timedelta = Field(
+        default=timedelta(seconds=30), description="longest wait for the next piece of a request body (408)"
+    )
+    keep_alive_timeout: timedelta = Field(default=timedelta(seconds=5), description="idle keep-alive connections")
+    max_messages_per_dispute: int = Field(default=1000, gt=0)
+    rate_limit_storage: str = Field(default="memory://", description="memory:// or redis://host:port/db")
+    rate_limit_prefix: str = Field(default="disputes", min_length=1, description="key prefix in the storage")
+    command_rate: int = Field(default=50, gt=0, description="commands per second per actor, sustained")
+    command_burst: int = Field(default=100, gt=0, description="commands per actor at once")
+    read_rate: int = Field(default=200, gt=0, description="reads per second per actor")
+    log_format: Literal["json", "console"] = Field(default="json", description="json lines, or console for humans")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     fault_injection: Literal["", "crash_after_commit"] = Field(
         default="", description="dev/test only: crash_after_commit exits after a command commits, before it answers"
     )
@@ -69,6 +107,8 @@ class Settings(BaseSettings):
         "review_sla",
         "penalty_window",
         "scheduler_interval",
+        "body_read_timeout",
+        "keep_alive_timeout",
     )
     @classmethod
     def positive(cls, value: timedelta) -> timedelta:
@@ -111,12 +151,24 @@ class Settings(BaseSettings):
             raise ValueError(f"must decode to a 16, 24 or 32 byte AES key, not {size} bytes")
         return value
 
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def known_rate_limit_storage(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("memory", "redis", "rediss"):
+            raise ValueError("use memory:// or redis://host:port/db")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def known_scheme(cls, value: str) -> str:
         scheme = urlsplit(value).scheme
         if scheme not in ("memory", "sqlite", "postgresql", "postgres"):
             raise ValueError("use sqlite:///path, postgresql://user:pass@host:port/db or memory://")
+        if scheme.startswith("postgres"):
+            try:
+                libpq_params(value)
+            except Exception as e:  # psycopg.ProgrammingError: libpq's own words
+                raise ValueError(f"not a Postgres URL libpq accepts: {e}") from None
         return value
 
     @property
@@ -140,20 +192,27 @@ class Settings(BaseSettings):
             evidence_window=self.evidence_window,
             review_sla=self.review_sla,
             max_evidence_bytes_per_party=self.max_evidence_bytes_per_party,
+            max_messages_per_dispute=self.max_messages_per_dispute,
         )
 
     def postgres_params(self) -> dict[str, str]:
-        url = urlsplit(self.database_url)
-        query = parse_qs(url.query)
-        schema = self.postgres_schema or query.get("schema", [""])[0] or "public"
-        return {
-            "dbname": url.path.lstrip("/") or "postgres",
-            "host": url.hostname or "127.0.0.1",
-            "port": str(url.port or 5432),
-            "user": unquote(url.username or "postgres"),
-            "password": unquote(url.password or ""),
-            "schema": schema,
-        }
+        """The URL parsed by libpq's own rules (psycopg's conninfo), so every
+        parameter it carries (sslmode, sslrootcert, connect_timeout, options...)
+        reaches every connection; `?schema=` is ours and is taken out first."""
+        params, url_schema = libpq_params(self.database_url)
+        params.setdefault("dbname", "postgres")
+        params.setdefault("host", "127.0.0.1")
+        params.setdefault("port", "5432")
+        params.setdefault("user", "postgres")
+        params.setdefault("password", "")
+        params.setdefault("connect_timeout", str(self.postgres_connect_timeout))
+        params["schema"] = self.postgres_schema or url_schema or "public"
+        return params
+
+    def postgres_extra_params(self) -> dict[str, str]:
+        """libpq parameters beyond the five the event store library passes itself."""
+        named = {"dbname", "host", "port", "user", "password", "schema"}
+        return {k: v for k, v in self.postgres_params().items() if k not in named}
 
     def eventsourcing_env(self) -> dict[str, str]:
         env = {
@@ -186,5 +245,7 @@ class Settings(BaseSettings):
                 POSTGRES_POOL_SIZE=str(self.postgres_pool_size),
                 POSTGRES_MAX_OVERFLOW=str(self.postgres_max_overflow),
                 POSTGRES_LOCK_TIMEOUT="10",
+                POSTGRES_CONNECT_TIMEOUT=str(self.postgres_connect_timeout),
+                POSTGRES_EXTRA_CONNINFO=json.dumps(self.postgres_extra_params()),
             )
         return env

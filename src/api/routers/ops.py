@@ -10,10 +10,13 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import ServicesDep
+from api.problems import SIZE_LIMITS, responses
 from api.schemas import Health, Readiness
 
 log = logging.getLogger("disputes.ops")
-router = APIRouter(tags=["operations"])
+# No caller, so no rate limit; the size limits apply to every request.
+router = APIRouter(tags=["operations"], responses=responses(limits=SIZE_LIMITS))
+UNREADY = "the database is unreachable, a view is behind, or a view is stopped at an event it cannot apply (faulted)"
 
 
 HEALTHY = Health(status="ok").model_dump_json().encode()
@@ -28,20 +31,26 @@ async def healthz() -> Response:
 @router.get(
     "/readyz",
     response_model=Readiness,
-    responses={503: {"model": Readiness, "description": "the database is unreachable or a view is behind"}},
+    responses={503: {"model": Readiness, "description": UNREADY}},
     summary="Readiness: database reachable, projection positions and lag",
 )
 async def readyz(svc: ServicesDep) -> JSONResponse:
     try:
+        # First one read-model query: bounded by the connect timeout and never retried,
+        # so a database that is down is reported in seconds (the event store library
+        # retries its own reads up to 10 times).
+        await run_in_threadpool(svc.view_position, "deadlines")
         head = await run_in_threadpool(svc.app.recorder.max_notification_id) or 0
     except Exception as e:
         log.warning("readiness: database unreachable: %s", e)
         body = Readiness(status="unavailable", database=f"error: {type(e).__name__}", head_position=0)
         return JSONResponse(body.model_dump(), status_code=503)
     views = await run_in_threadpool(svc.view_positions, head)
-    ready = all(v["lag"] is not None and v["lag"] <= svc.settings.max_ready_lag for v in views.values())
-    body = Readiness(status="ready" if ready else "catching_up", database="ok", head_position=head, views=views)
-    return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
+    faulted = any(v["status"] == "faulted" for v in views.values())
+    ready = all(isinstance(v["lag"], int) and v["lag"] <= svc.settings.max_ready_lag for v in views.values())
+    status = "faulted" if faulted else "ready" if ready else "catching_up"
+    body = Readiness(status=status, database="ok", head_position=head, views=views)
+    return JSONResponse(body.model_dump(), status_code=200 if status == "ready" else 503)
 
 
 @router.get(
