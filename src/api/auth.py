@@ -1,4 +1,7 @@
-"""HS256 bearer tokens (PyJWT): `sub` is the actor id, `role` its role."""
+"""Bearer tokens (PyJWT): HS256 with a shared secret for development, or
+RS256/ES256 from an identity provider, checked against its JWKS (`api.jwks`).
+The subject claim (`sub` by default) is the actor id, the role claim (`role`)
+its role."""
 
 from __future__ import annotations
 
@@ -7,11 +10,14 @@ import os
 import secrets
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import jwt
 
+from api import jwks
 from api.problems import ApiProblem
 from domain import validation
 from domain.errors import InvalidValue
@@ -34,48 +40,70 @@ def unauthorized(detail: str) -> ApiProblem:
     return ApiProblem(401, "unauthorized", detail, {"WWW-Authenticate": 'Bearer realm="disputes"'})
 
 
-def actor_from_header(authorization: str | None, secret: str) -> Actor:
+@dataclass(frozen=True)
+class TokenRules:
+    """What a token must be: HS256 signed with `secret`, or, when `jwks_url` is
+    set, RS256/ES256 signed by a key of that JWKS (HS256 then refused)."""
+
+    secret: str
+    jwks_url: str = ""
+    issuer: str = ""
+    audience: str = ""
+    subject_claim: str = "sub"
+    role_claim: str = "role"
+
+    @classmethod
+    def from_settings(cls, settings: Settings, secret: str) -> TokenRules:
+        return cls(
+            secret,
+            settings.jwt_jwks_url,
+            settings.jwt_issuer,
+            settings.jwt_audience,
+            settings.jwt_subject_claim,
+            settings.jwt_role_claim,
+        )
+
+    def decode(self, token: str) -> dict[str, Any]:
+        key: Any = self.secret
+        algorithms, leeway = [ALGORITHM], 0
+        if self.jwks_url:
+            key, algorithms = jwks.signing_key(self.jwks_url, token), list(jwks.ALGORITHMS)
+            leeway = jwks.CLOCK_SKEW_SECONDS
+        return jwt.decode(
+            token,
+            key,
+            algorithms=algorithms,
+            leeway=leeway,
+            issuer=self.issuer or None,
+            audience=self.audience or None,
+            options={"require": [self.subject_claim, self.role_claim, "exp"]},
+        )
+
+
+def actor_from_header(authorization: str | None, rules: TokenRules) -> Actor:
     if not authorization:
         raise unauthorized("a bearer token is required")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthorized("use Authorization: Bearer <token>")
-    key = (token.strip(), secret)
-    known = _verified.get(key)
-    if known is not None:
-        actor, expires = known
-        if time.time() < expires:
-            return actor
-        del _verified[key]
-        raise unauthorized("the token has expired")
-    actor, expires = _verify(key[0], secret)
-    if len(_verified) >= CACHED_TOKENS:
-        _verified.clear()  # crude but bounded; a busy server refills it with the tokens in use
-    _verified[key] = (actor, expires)
-    return actor
-
-
-# A verified token's actor until its `exp`: the signature and claims are checked
-# once per token, not once per request. Only tokens that verified are kept.
-CACHED_TOKENS = 10_000
-_verified: dict[tuple[str, str], tuple[Actor, float]] = {}
-
-
-def _verify(token: str, secret: str) -> tuple[Actor, float]:
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "role", "exp"]})
+        claims = rules.decode(token.strip())
     except jwt.ExpiredSignatureError:
         raise unauthorized("the token has expired") from None
-    except jwt.InvalidTokenError as e:
+    except jwks.ProviderUnreachable as e:
+        raise ApiProblem(503, "identity_provider_unavailable", str(e), {"Retry-After": "5"}) from None
+    except jwt.PyJWTError as e:
         raise unauthorized(f"the token is not valid: {e}") from None
-    sub, role = claims.get("sub"), claims.get("role")
+    sub, role = claims.get(rules.subject_claim), claims.get(rules.role_claim)
     try:
         validation.identifier("sub", sub)
     except InvalidValue:
-        raise unauthorized("the token's sub claim must be 1 to 255 printable characters, not blank") from None
+        raise unauthorized(
+            f"the token's {rules.subject_claim} claim must be 1 to 255 printable characters, not blank"
+        ) from None
     if not isinstance(role, str) or role not in API_ROLE_NAMES:  # a list or an object is not hashable
-        raise unauthorized("the token's role claim is not one of buyer, seller, agent, auditor, analyst")
-    return Actor(str(sub), Role(role)), float(claims["exp"])  # a str: validation.identifier checked it
+        raise unauthorized(f"the token's {rules.role_claim} claim is not one of buyer, seller, agent, auditor, analyst")
+    return Actor(str(sub), Role(role))  # a str: validation.identifier checked it
 
 
 def dev_secret_path(settings: Settings) -> Path:
@@ -91,7 +119,11 @@ def dev_secret_path(settings: Settings) -> Path:
 
 
 def resolve_secret(settings: Settings) -> str:
-    """The configured secret; in dev one is generated once, kept beside the database and printed."""
+    """The configured secret; in dev one is generated once, kept beside the database and printed.
+
+    Empty when tokens come from an identity provider (DISPUTES_JWT_JWKS_URL)."""
+    if settings.jwt_jwks_url:
+        return ""
     if settings.jwt_secret:
         if len(settings.jwt_secret.encode()) < MIN_SECRET_BYTES and settings.env == "production":
             raise ConfigurationError("DISPUTES_JWT_SECRET must be at least 32 bytes in production")

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import State
 
-from api.auth import actor_from_header
+from api.auth import TokenRules, actor_from_header
 from api.problems import ApiProblem
 from domain.values import Actor
 from service import logs
@@ -20,7 +20,7 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 RATE_LIMIT_HEADERS = "rate_limit_headers"
 """Where the caller's RateLimit fields wait in the request's state for the response (api.limits)."""
 
-bearer = HTTPBearer(auto_error=False, description="HS256 JWT with sub, role and exp claims")
+bearer = HTTPBearer(auto_error=False, description="a JWT with sub, role and exp claims (HS256, or RS256/ES256)")
 
 
 _starting = threading.Lock()
@@ -48,7 +48,8 @@ def caller(
     svc: Annotated[Services, Depends(services)],
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
-    actor = actor_from_header(request.headers.get("authorization"), svc.jwt_secret)
+    rules = TokenRules.from_settings(svc.settings, svc.jwt_secret)
+    actor = actor_from_header(request.headers.get("authorization"), rules)
     note_caller(request, actor)
     budget = Budget.READS if request.method in READ_METHODS else Budget.COMMANDS
     verdict = svc.rate_limits.hit(budget, actor)

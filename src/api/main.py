@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 
-from api import deps, docs, problems, request_log
+from api import cors, deps, docs, openapi, problems, request_log
 from api.context import RequestContext
 from api.limits import RequestLimits
 from api.routers import audit, disputes, evidence, lifecycle, negotiation, ops, queries
@@ -19,14 +18,15 @@ from service.hub import Services
 log = logging.getLogger("disputes.api")
 DESCRIPTION = """Event-sourced dispute resolution for a marketplace.
 
-Authenticate with `Authorization: Bearer <JWT>` (HS256; claims `sub`, `role`, `exp`).
+Authenticate with `Authorization: Bearer <JWT>` (claims `sub`, `role`, `exp`; HS256, or
+RS256/ES256 from an identity provider when the server is configured with its JWKS).
 Errors are RFC 9457 `application/problem+json` documents with a stable `code`.
 Every POST accepts `Idempotency-Key`; commands accept `If-Match` and answer with
 `ETag` and `X-Position`; reads accept `X-Min-Position` (read-your-writes).
 """
 
 
-def create_app(build_services: Callable[[], Services]) -> FastAPI:
+def create_app(build_services: Callable[[], Services], cors_origins: Sequence[str] = ()) -> FastAPI:
     """The HTTP API over the services `build_services` makes (see `bootstrap.build_api`)."""
 
     @asynccontextmanager
@@ -49,19 +49,16 @@ def create_app(build_services: Callable[[], Services]) -> FastAPI:
     app.include_router(audit.router)
     app.add_middleware(RequestLimits)
     docs.install(app)  # /openapi.json, /docs, /redoc with local assets
+    cors.install(app, cors_origins)  # inside request_context: preflights get a request id too
 
     # Pure ASGI middleware, one module each (api.context here); others register beside it.
     app.add_middleware(RequestContext, services=lambda: getattr(app.state, "services", None))
 
-    def openapi() -> dict[str, Any]:
+    def openapi_document() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
-                problems.Problem.model_json_schema()
-            )
-            app.openapi_schema = schema
+            app.openapi_schema = openapi.document(app)
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi_document  # type: ignore[method-assign]
     request_log.install(app)  # outermost: request ids and log fields on every answer, 500s included
     return app

@@ -163,5 +163,5 @@ def observe_business_events(app: DisputeApp, metrics: Metrics) -> None:
 def build_api(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """The HTTP API; its services are built (and their workers started) with the
     app's lifespan, or on the first request of a host that never runs it."""
-    settings = settings or Settings()
-    return create_app(lambda: services or build_services(settings))
+    settings = settings or (services.settings if services else Settings())
+    return create_app(lambda: services or build_services(settings), settings.cors_origin_list)

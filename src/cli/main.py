@@ -92,6 +92,8 @@ def token(
 
     if role not in API_ROLES:
         raise typer.BadParameter("tokens are for buyer, seller, agent, auditor or analyst")
+    if _settings().jwt_jwks_url:
+        raise typer.BadParameter("DISPUTES_JWT_JWKS_URL is set: tokens come from the identity provider")
     typer.echo(mint(resolve_secret(_settings()), role, sub, timedelta(seconds=ttl)))
 
 

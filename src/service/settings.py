@@ -50,6 +50,12 @@ class Settings(BaseSettings):
         default=5, ge=1, description="seconds to wait for a Postgres connection (pooled or new) before giving up"
     )
     jwt_secret: str | None = None
+    jwt_jwks_url: str = Field(default="", description="an identity provider's JWKS: RS256/ES256 tokens only")
+    jwt_issuer: str = ""
+    jwt_audience: str = ""
+    jwt_subject_claim: str = Field(default="sub", min_length=1)
+    jwt_role_claim: str = Field(default="role", min_length=1)
+    cors_origins: str = Field(default="", description="comma-separated origins browsers may call from (empty: off)")
     host: str = "127.0.0.1"
     port: int = 8000
     var_dir: Path = Path("var")
@@ -97,6 +103,39 @@ class Settings(BaseSettings):
         if self.fault_injection and self.env not in ("dev", "test"):
             raise ValueError("DISPUTES_FAULT_INJECTION is refused outside dev and test")
         return self
+
+    @model_validator(mode="after")
+    def provider_tokens_name_their_issuer_and_audience(self) -> Settings:
+        # A provider's keys sign tokens for many applications: only ours may pass.
+        if self.jwt_jwks_url and not (self.jwt_issuer and self.jwt_audience):
+            raise ValueError("DISPUTES_JWT_JWKS_URL needs DISPUTES_JWT_ISSUER and DISPUTES_JWT_AUDIENCE")
+        return self
+
+    @field_validator("jwt_jwks_url")
+    @classmethod
+    def http_url(cls, value: str) -> str:
+        url = urlsplit(value)
+        if value and (url.scheme not in ("http", "https") or not url.hostname):
+            raise ValueError("must be an http:// or https:// URL (the identity provider's JWKS)")
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def origins(cls, value: str) -> str:
+        for origin in cls.split_origins(value):
+            url = urlsplit(origin)
+            exact = url.scheme in ("http", "https") and url.hostname and f"{url.scheme}://{url.netloc}" == origin
+            if origin != "*" and not exact:
+                raise ValueError(f"{origin!r} is not an origin: use scheme://host[:port] (no path), or *")
+        return value
+
+    @staticmethod
+    def split_origins(value: str) -> list[str]:
+        return [origin.strip() for origin in value.split(",") if origin.strip()]
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return self.split_origins(self.cors_origins)
 
     @field_validator(
         "seller_response_window",
