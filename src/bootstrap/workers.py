@@ -10,7 +10,8 @@ from typing import Any
 
 from domain.application import DisputeApp
 from projections.catalog import PROJECTIONS
-from projections.runner import Follower, ListenWaiter, PollingWaiter, SignalWaiter, Waiter
+from projections.fanout import Fanout
+from projections.runner import ListenWaiter, PollingWaiter, SignalWaiter, Waiter
 from service.hub import Services
 from service.scheduler import build_scheduler
 from service.settings import Settings
@@ -61,21 +62,20 @@ class Crew:
         svc = self.services
         if not svc.settings.in_process_workers:
             return
-        for projection in PROJECTIONS.values():
-            self.workers.append(Worker(f"projection-{projection.name}", self._follow(projection)))
+        self.workers.append(Worker("projections", self._follow(list(PROJECTIONS.values()))))
         scheduler = build_scheduler(svc.app, svc.views, svc.clock, svc.metrics)
         interval = svc.settings.scheduler_interval.total_seconds()
         self.workers.append(Worker("scheduler", lambda stop: scheduler.run_forever(stop, interval)))
         for worker in self.workers:
             worker.start()
 
-    def _follow(self, projection: Any) -> Callable[[threading.Event], None]:
+    def _follow(self, projections: list[Any]) -> Callable[[threading.Event], None]:
         svc = self.services
 
         def loop(stop: threading.Event) -> None:
             waiter = new_waiter(svc.settings, svc.app, stop, in_process=True)
             try:
-                Follower(svc.app, svc.views, projection).run_forever(stop, waiter, idle_wait=0.5)
+                Fanout(svc.app, svc.views, projections).run_forever(stop, waiter, idle_wait=0.5)
             finally:
                 waiter.close()
 
