@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from api.auth import mint
 from domain.values import Role
 from service.settings import Settings
+from support.stores import UNLIMITED
 
 SECRET = "x" * 40
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -22,6 +23,7 @@ def settings_for(tmp: Path, **overrides: Any) -> Settings:
         "database_url": f"sqlite:///{tmp}/d.sqlite",
         "env": "test",
         "jwt_secret": SECRET,
+        **UNLIMITED,
         "var_dir": str(tmp),
         "blob_dir": f"{tmp}/b",
         "in_process_workers": True,

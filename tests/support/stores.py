@@ -28,6 +28,11 @@ def postgres_problem() -> str | None:
     return None
 
 
+UNLIMITED = {"command_rate": 1_000_000, "command_burst": 1_000_000, "read_rate": 1_000_000}
+"""Rate limits out of the way: a test about something else may send requests
+faster than a real caller would (tests of the limits set their own)."""
+
+
 def settings_for(backend: str, tmp_path: Path, request: pytest.FixtureRequest, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "env": "test",
@@ -36,6 +41,7 @@ def settings_for(backend: str, tmp_path: Path, request: pytest.FixtureRequest, *
         "jwt_secret": "test-secret-0123456789abcdef0123456789",
         "snapshot_interval": 4,
         "in_process_workers": False,
+        **UNLIMITED,
     }
     if backend == "memory":
         values["database_url"] = "memory://"
