@@ -59,6 +59,8 @@ class Crew:
     def start(self) -> None:
         """Start in-process workers (projection followers, scheduler) when configured."""
         svc = self.services
+        if svc.settings.backend == "postgres":  # long polls and streams wake on other processes' commits
+            self._start(Worker("commit-listener", self._relay_commits))
         if not svc.settings.in_process_workers:
             return
         for projection in PROJECTIONS.values():
@@ -67,7 +69,21 @@ class Crew:
         interval = svc.settings.scheduler_interval.total_seconds()
         self.workers.append(Worker("scheduler", lambda stop: scheduler.run_forever(stop, interval)))
         for worker in self.workers:
-            worker.start()
+            if worker.thread is None:
+                worker.start()
+
+    def _start(self, worker: Worker) -> None:
+        self.workers.append(worker)
+        worker.start()
+
+    def _relay_commits(self, stop: threading.Event) -> None:
+        waiter = new_waiter(self.services.settings, self.services.app, stop, in_process=False)
+        try:
+            while not stop.is_set():
+                waiter.wait(1.0)
+                self.services.commits.notify()
+        finally:
+            waiter.close()
 
     def _follow(self, projection: Any) -> Callable[[threading.Event], None]:
         svc = self.services

@@ -14,6 +14,7 @@ from projections.catalog import PROJECTIONS
 from projections.db import Database
 from service.commands import CommandService
 from service.evidence import EvidenceUploads
+from service.feed import CommitSignal, EventFeed
 from service.metrics import Metrics
 from service.ports import BlobStore, IdempotencyStore
 from service.settings import Settings
@@ -41,12 +42,17 @@ class Services:
     """Starts the in-process workers the bootstrap planned (projections, scheduler)."""
     close: Callable[[], None] = nothing
     """Stops them and closes every connection."""
+    commits: CommitSignal = field(default_factory=CommitSignal)
+    """Woken after each commit (this process's saves; on Postgres, everyone's)."""
     commands: CommandService = field(init=False)
     evidence: EvidenceUploads = field(init=False)
+    feed: EventFeed = field(init=False)
 
     def __post_init__(self) -> None:
         self.commands = CommandService(self.app, self.idempotency)
         self.evidence = EvidenceUploads(self.app, self.blobs, self.clock)
+        self.feed = EventFeed(self.app)
+        self.app.listeners.append(self.commits.notify)
 
     def view_positions(self, head: int) -> dict[str, dict[str, int | None]]:
         """Each read model's tracked position and its lag behind `head`."""
