@@ -61,7 +61,7 @@ class EventItem:
             "type": self.type,
             "version": self.version,
             "actor": {"id": self.actor_id, "role": self.actor_role},
-            "occurred_at": self.occurred_at.isoformat(),
+            "occurred_at": self.occurred_at.isoformat().replace("+00:00", "Z"),  # as the API's models write it
             "data": self.data,
         }
 
