@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.schemas import ActorOut, Page
 
@@ -25,3 +25,50 @@ class EventItemOut(BaseModel):
 
 
 EventPage = Page[EventItemOut]
+
+
+class WebhookIn(BaseModel):
+    url: str = Field(max_length=2048, examples=["https://example.com/hooks/disputes"])
+    event_types: list[str] = Field(min_length=1, max_length=100, examples=[["*"], ["DisputeOpened"]])
+    description: str = Field(default="", max_length=500)
+
+
+class WebhookPatch(BaseModel):
+    url: str | None = Field(default=None, max_length=2048)
+    event_types: list[str] | None = Field(default=None, min_length=1, max_length=100)
+    description: str | None = Field(default=None, max_length=500)
+    status: Literal["enabled", "disabled"] | None = None
+
+
+class WebhookOut(BaseModel):
+    id: UUID
+    url: str
+    event_types: list[str]
+    description: str
+    status: Literal["enabled", "disabled"]
+    disabled_reason: str | None
+    created_at: datetime
+    after: int = Field(description="delivery resumes after this position (at creation: the log's head)")
+
+
+class WebhookWithSecret(WebhookOut):
+    secret: str = Field(description="whsec_...: shown only when created and when rotated")
+
+
+class ReplayIn(BaseModel):
+    after: int = Field(ge=0, description="deliver again every event after this position")
+
+
+class DeliveryOut(BaseModel):
+    event_id: UUID
+    position: int
+    attempt: int
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+    attempted_at: datetime
+    next_attempt_at: datetime | None
+
+
+WebhookPage = Page[WebhookOut]
+DeliveryPage = Page[DeliveryOut]

@@ -13,7 +13,7 @@ from fastapi.openapi.utils import get_openapi
 
 from api import deps, problems
 from api.commands import request_id
-from api.routers import audit, disputes, events, evidence, lifecycle, negotiation, ops, queries
+from api.routers import audit, disputes, events, evidence, lifecycle, negotiation, ops, queries, webhooks
 from service.hub import Services
 
 log = logging.getLogger("disputes.api")
@@ -46,6 +46,7 @@ def create_app(build_services: Callable[[], Services]) -> FastAPI:
         app.include_router(router)
     app.include_router(audit.router)
     app.include_router(events.router)
+    app.include_router(webhooks.router)
 
     @app.middleware("http")
     async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
