@@ -200,3 +200,34 @@ def test_metrics_count_deliveries_delay_backlog_and_disabled(client: TestClient,
     assert "disputes_webhook_delivery_delay_seconds_bucket" in text
     assert "disputes_webhook_backlog{subscription=" in text
     assert "disputes_webhook_disabled_subscriptions 0.0" in text
+
+
+WEBHOOK_CALLS = {
+    "read": ("GET", "", None, 200),
+    "change": ("PATCH", "", {"description": "renamed"}, 200),
+    "rotate secret": ("POST", "/rotate-secret", None, 200),
+    "replay": ("POST", "/replay", {"after": 0}, 202),
+    "deliveries": ("GET", "/deliveries", None, 200),
+    "delete": ("DELETE", "", None, 204),
+}
+
+
+@pytest.mark.parametrize("call", list(WEBHOOK_CALLS))
+def test_only_the_creator_may_call_a_subscriptions_routes(client: TestClient, receiver: Receiver, call: str) -> None:
+    """Per role: its own subscription -> success; another caller's (same role or
+    not) -> 404 webhook_not_found; an analyst -> 403; a bad token -> 401."""
+    method, suffix, body, success = WEBHOOK_CALLS[call]
+    c = callers(client)
+    owners = {role: caller_of(role, c) for role in ROLES}
+
+    def send(caller: Caller | None, hook_id: str) -> int:
+        headers = caller.headers if caller else {"Authorization": "Bearer nope"}
+        return client.request(method, f"/v1/webhooks/{hook_id}{suffix}", json=body, headers=headers).status_code
+
+    for role, owner in owners.items():
+        strangers = [c["buyer-2"], c["seller-2"], *(o for r, o in owners.items() if r is not role)]
+        hook = subscribe(owner, receiver.url())
+        assert [send(s, hook["id"]) for s in strangers] == [404] * len(strangers), role
+        assert send(c["analyst"], hook["id"]) == 403
+        assert send(None, hook["id"]) == 401
+        assert send(owner, hook["id"]) == success, role
