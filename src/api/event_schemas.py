@@ -28,8 +28,8 @@ EventPage = Page[EventItemOut]
 
 
 class WebhookIn(BaseModel):
-    url: str = Field(max_length=2048, examples=["https://example.com/hooks/disputes"])
-    event_types: list[str] = Field(min_length=1, max_length=100, examples=[["*"], ["DisputeOpened"]])
+    url: str = Field(max_length=2048, description="where to POST: https (http outside production)")
+    event_types: list[str] = Field(min_length=1, max_length=100, description='["*"] for all, or event type names')
     description: str = Field(default="", max_length=500)
 
 

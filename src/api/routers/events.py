@@ -28,6 +28,12 @@ router = APIRouter(tags=["events"])
 MAX_WAIT = timedelta(seconds=30)
 RECHECK = 1.0  # seconds: a wait re-reads the log at least this often (commits no signal reaches)
 
+SSE_EVENT = {
+    "type": "object",
+    "description": "one event: id (its position), event (its type), data (the event item as JSON)",
+    "properties": {"id": {"type": "string"}, "event": {"type": "string"}, "data": {"type": "string"}},
+    "required": ["id", "event", "data"],
+}
 After = Annotated[int, Query(ge=0, le=BIGINT, description="only events after this position (default 0)")]
 Types = Annotated[list[str] | None, Query(description="event types to include (repeat for several: OR)")]
 
@@ -99,7 +105,7 @@ def last_event_id(header: str | None) -> int | None:
     response_class=StreamingResponse,
     responses={
         **responses(401, 403, 422),
-        200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}, "description": "server-sent events"},
+        200: {"content": {"text/event-stream": {"schema": SSE_EVENT}}, "description": "server-sent events"},
     },
     summary="A live stream of events (server-sent events; resume with Last-Event-ID)",
 )
