@@ -126,10 +126,10 @@ class DeliveryWorker:
             return
         for item in page.items:
             sub = self.attempt(claim, sub, item)
-            if sub.position != item.position:
-                return  # failed: the next try waits for its time
-        if not page.more:
-            claim.record(None, sub.but(position=max(sub.position, page.resume_after)))
+            if sub.position != item.position or claim.lost:
+                return  # failed (the next try waits for its time), or changed meanwhile
+        if not page.more and page.resume_after > sub.position:  # skip what the owner may not read
+            claim.record(None, sub.but(position=page.resume_after))
 
     def attempt(self, claim: Claim, sub: Subscription, item: EventItem) -> Subscription:
         body = json.dumps(item.as_json(), separators=(",", ":")).encode()

@@ -87,6 +87,8 @@ class Claim(ABC):
     """A due subscription held by one delivery worker until the context exits."""
 
     subscription: Subscription
+    lost: bool = False
+    """The subscription changed under the claim (SQLite: replayed, paused, deleted); deliver no more."""
 
     @abstractmethod
     def record(self, attempt: Attempt | None, after: Subscription) -> None:
