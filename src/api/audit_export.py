@@ -18,6 +18,8 @@ from projections.audit_log import COLUMNS
 from projections.db import Row
 
 ROWS_PER_CHUNK = 500
+# OWASP's CSV-injection list: a spreadsheet reads a cell starting with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ExportFormat(StrEnum):
@@ -50,9 +52,18 @@ def jsonl(rows: Iterable[Row]) -> Iterator[bytes]:
         yield ("\n".join(lines) + "\n").encode("utf-8")
 
 
+def defused(value: Any) -> Any:
+    """A text cell that starts like a formula gets a leading single quote (OWASP).
+    One that already starts with a quote gets another, so removing one leading
+    quote from every cell that has one gives back exactly the recorded value."""
+    if isinstance(value, str) and value.startswith((*FORMULA_STARTS, "'")):
+        return "'" + value
+    return value
+
+
 def csv_cells(row: Row) -> list[Any]:
-    """Values as recorded (no spreadsheet-formula escaping: an audit export must not alter data)."""
-    return [
+    """Values as recorded, defused for spreadsheets (JSON Lines is the exact export)."""
+    cells = [
         *(row[c] for c in COLUMNS[:6]),
         canonical_time(row["occurred_at"]),
         row["request_id"],
@@ -60,6 +71,7 @@ def csv_cells(row: Row) -> list[Any]:
         row["chain_hash"],
         compact(row["payload"]),
     ]
+    return [defused(c) for c in cells]
 
 
 def csv_rows(rows: Iterable[Row]) -> Iterator[bytes]:

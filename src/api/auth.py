@@ -10,10 +10,13 @@ from pathlib import Path
 import jwt
 
 from api.problems import ApiProblem
+from domain import validation
+from domain.errors import InvalidValue
 from domain.values import Actor, Role
 from service.settings import Settings
 
 API_ROLES = frozenset({Role.BUYER, Role.SELLER, Role.AGENT, Role.AUDITOR, Role.ANALYST})
+API_ROLE_NAMES = frozenset(r.value for r in API_ROLES)
 ALGORITHM = "HS256"
 MIN_SECRET_BYTES = 32
 
@@ -41,11 +44,13 @@ def actor_from_header(authorization: str | None, secret: str) -> Actor:
     except jwt.InvalidTokenError as e:
         raise unauthorized(f"the token is not valid: {e}") from None
     sub, role = claims.get("sub"), claims.get("role")
-    if not isinstance(sub, str) or not sub or len(sub) > 255 or not sub.isprintable():
-        raise unauthorized("the token's sub claim must be 1 to 255 printable characters")
-    if role not in {r.value for r in API_ROLES}:
+    try:
+        validation.identifier("sub", sub)
+    except InvalidValue:
+        raise unauthorized("the token's sub claim must be 1 to 255 printable characters, not blank") from None
+    if not isinstance(role, str) or role not in API_ROLE_NAMES:  # a list or an object is not hashable
         raise unauthorized("the token's role claim is not one of buyer, seller, agent, auditor, analyst")
-    return Actor(sub, Role(role))
+    return Actor(str(sub), Role(role))  # a str: validation.identifier checked it
 
 
 def resolve_secret(settings: Settings) -> str:

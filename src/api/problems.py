@@ -9,14 +9,16 @@ from eventsourcing.domain import OriginatorVersionError
 from eventsourcing.persistence import MapperDeserialisationError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from domain import errors
 
 log = logging.getLogger("disputes.api")
 PROBLEM_JSON = "application/problem+json"
+CLIENT_CLOSED_REQUEST = 499  # no one reads it; the request metrics count it apart from errors
 TYPE_BASE = "https://disputes.example/problems/"
 
 STATUS_FOR: dict[type[errors.DomainError], int] = {
@@ -130,6 +132,13 @@ def install(app: FastAPI) -> None:
             return problem_response(422, "validation_error", f"the request body is not valid: {error.detail}")
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
         return problem_response(error.status_code, code, str(error.detail), dict(error.headers or {}))
+
+    @app.exception_handler(ClientDisconnect)
+    async def on_client_disconnect(request: Request, _: ClientDisconnect) -> Response:
+        # A client that hangs up mid-body is routine, not a fault: one line, no traceback
+        # (left to the catch-all, it would be logged twice: here and by the server).
+        log.info("client disconnected before sending all of %s %s", request.method, request.url.path)
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
 
     @app.exception_handler(OriginatorVersionError)
     @app.exception_handler(MapperDeserialisationError)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Annotated, Generic, TypeVar
+from functools import partial
+from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo
 
+from domain import validation
+from domain.currencies import ISO_4217
+from domain.errors import InvalidValue
+from domain.policy import MAX_AMOUNT_MINOR, MAX_SHORT_TEXT
 from domain.values import (
     Action,
     Deadline,
@@ -22,10 +28,46 @@ from domain.values import (
     Status,
 )
 
+
+def domain_rule(check: Callable[[str, Any], None]) -> AfterValidator:
+    """A field checked by the domain's own rule (`domain.validation`), so the API's
+    422 names the field and says what the command itself would refuse."""
+
+    def validate(value: Any, info: ValidationInfo) -> Any:
+        try:
+            check(info.field_name or "value", value)
+        except InvalidValue as e:
+            raise ValueError(e.detail) from None
+        return value
+
+    return AfterValidator(validate)
+
+
 # Postgres text and jsonb cannot hold NUL: refused here, it can never stall a read model.
 NO_NUL = r"^[^\x00]*$"
 Text = Annotated[str, Field(max_length=2000, pattern=NO_NUL)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=255, strip_whitespace=True, pattern=NO_NUL)]
+Name = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_SHORT_TEXT, strip_whitespace=True, pattern=NO_NUL),
+    Field(description="1 to 255 printable characters (no control or bidi-override characters)"),
+    domain_rule(validation.identifier),
+]
+AMOUNT_DOC = f"integer minor units (cents), at most {MAX_AMOUNT_MINOR}"
+Amount = Annotated[
+    int,
+    Field(strict=True, description=AMOUNT_DOC, json_schema_extra={"exclusiveMinimum": 0, "maximum": MAX_AMOUNT_MINOR}),
+    domain_rule(validation.amount_minor),
+]
+AmountOrZero = Annotated[
+    int,
+    Field(strict=True, description=AMOUNT_DOC, json_schema_extra={"minimum": 0, "maximum": MAX_AMOUNT_MINOR}),
+    domain_rule(partial(validation.amount_minor, allow_zero=True)),
+]
+Currency = Annotated[
+    str,
+    Field(strict=True, description="an ISO 4217 code", json_schema_extra={"enum": sorted(ISO_4217)}),
+    domain_rule(validation.currency),
+]
 Required = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=NO_NUL)]
 PartyRole = Annotated[Role, Field(json_schema_extra={"enum": ["buyer", "seller"]})]
 T = TypeVar("T")
@@ -36,15 +78,15 @@ class Strict(BaseModel):
 
 
 class MoneyIn(Strict):
-    amount_minor: int = Field(gt=0, le=10**15, description="integer minor units (cents)")
-    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
+    amount_minor: Amount
+    currency: Currency
 
 
 class RulingMoneyIn(Strict):
     """A ruling's refund: zero is allowed (and means none) for no_refund and replacement."""
 
-    amount_minor: int = Field(ge=0, le=10**15, description="integer minor units (cents)")
-    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
+    amount_minor: AmountOrZero
+    currency: Currency
 
 
 class MoneyOut(BaseModel):

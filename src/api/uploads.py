@@ -32,6 +32,7 @@ class EvidenceForm:
     _field: str | None = None
     _buffer: bytearray = field(default_factory=bytearray)
     _in_file: bool = False
+    ended: bool = False  # the closing boundary arrived: the body is whole
 
     def callbacks(self) -> dict[str, object]:
         return {
@@ -42,6 +43,7 @@ class EvidenceForm:
             "on_headers_finished": self._headers_finished,
             "on_part_data": self._part_data,
             "on_part_end": self._part_end,
+            "on_end": self._end,
         }
 
     def _part_begin(self) -> None:
@@ -79,6 +81,11 @@ class EvidenceForm:
             except UnicodeDecodeError:
                 raise ApiProblem(422, "validation_error", f"form field {self._field!r} is not UTF-8") from None
 
+    def _end(self) -> None:
+        self.ended = True
+        if self.file is not None:
+            self.file.complete = True
+
     def discard(self) -> None:
         if self.file is not None:
             self.blobs.discard(self.file)
@@ -107,4 +114,7 @@ async def read_evidence_form(request: Request, blobs: BlobStore, limit: int) -> 
     except BaseException:
         form.discard()
         raise
+    if not form.ended:  # python-multipart's finalize() does not check this
+        form.discard()
+        raise ApiProblem(422, "upload_incomplete", "the multipart body ended before its closing boundary")
     return form

@@ -158,8 +158,8 @@ class Dispute(DisputeNegotiation, DisputeExpiry):
     # ----------------------------------------------------------------- return
     def ship_return(self, ctx: Context, carrier: str, tracking_number: str, policy: Policy) -> None:
         guards.check(self, Action.SHIP_RETURN, ctx.actor, ctx.at)
-        validation.required_text("carrier", carrier, short=True)
-        validation.required_text("tracking_number", tracking_number, short=True)
+        validation.identifier("carrier", carrier)
+        validation.identifier("tracking_number", tracking_number)
         self._emit(
             ev.ReturnShipped,
             ctx,

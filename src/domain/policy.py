@@ -11,6 +11,7 @@ from datetime import timedelta
 
 MAX_TEXT = 2000
 MAX_SHORT_TEXT = 255
+MAX_AMOUNT_MINOR = 10**15  # minor units: fits a bigint, with room for sums
 
 
 @dataclass(frozen=True)

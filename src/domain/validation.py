@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
+from domain.currencies import ISO_4217
 from domain.errors import (
     CurrencyMismatch,
     EvidenceQuotaExceeded,
@@ -19,10 +21,9 @@ from domain.errors import (
     RoleNotAllowed,
     TextTooLong,
 )
-from domain.policy import MAX_SHORT_TEXT, MAX_TEXT
+from domain.policy import MAX_AMOUNT_MINOR, MAX_SHORT_TEXT, MAX_TEXT
 from domain.values import PARTIES, Actor, Money, Outcome, Remedy, Role
 
-CURRENCY = re.compile(r"^[A-Z]{3}$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 EVIDENCE_MEDIA_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif", "video/mp4", "application/pdf"})
 
@@ -39,15 +40,37 @@ def required_text(name: str, value: str, *, short: bool = False) -> None:
     text(name, value, short=short)
 
 
-def identifier(name: str, value: str) -> None:
-    required_text(name, value, short=True)
+def identifier(name: str, value: Any) -> None:
+    """An id a client chose (a token's sub, an order, a seller, a tracking number):
+    1 to 255 printable characters, not blank. `str.isprintable` refuses control
+    characters and Unicode format characters, bidi overrides and isolates among them."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidValue(f"{name} must not be empty")
+    if len(value) > MAX_SHORT_TEXT:
+        raise TextTooLong(f"{name} is longer than {MAX_SHORT_TEXT} characters")
+    if not value.isprintable():
+        raise InvalidValue(f"{name} must be printable, without control or bidi-override characters")
 
 
-def valid_money(name: str, value: Money) -> None:
-    if not CURRENCY.match(value.currency):
-        raise InvalidValue(f"{name}.currency must be an ISO 4217 code like USD")
-    if value.amount_minor <= 0:
-        raise InvalidValue(f"{name}.amount_minor must be positive")
+def amount_minor(name: str, value: Any, *, allow_zero: bool = False) -> None:
+    """Integer minor units (a bool is not one, nor a numeric string), positive or
+    where a remedy allows it zero, and at most MAX_AMOUNT_MINOR."""
+    if type(value) is not int:
+        raise InvalidValue(f"{name} must be an integer number of minor units")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise InvalidValue(f"{name} must be {'zero or more' if allow_zero else 'positive'}")
+    if value > MAX_AMOUNT_MINOR:
+        raise InvalidValue(f"{name} must be at most {MAX_AMOUNT_MINOR}")
+
+
+def currency(name: str, value: Any) -> None:
+    if not isinstance(value, str) or value not in ISO_4217:
+        raise InvalidValue(f"{name} must be an ISO 4217 currency code like USD")
+
+
+def valid_money(name: str, value: Money, *, allow_zero: bool = False) -> None:
+    amount_minor(f"{name}.amount_minor", value.amount_minor, allow_zero=allow_zero)
+    currency(f"{name}.currency", value.currency)
 
 
 def offer_terms(remedy: Remedy, refund: Money | None, order_amount: Money) -> None:
@@ -75,6 +98,7 @@ def opening(
 ) -> None:
     if buyer.role is not Role.BUYER:
         raise RoleNotAllowed("only a buyer opens a dispute")
+    identifier("buyer_id", buyer.id)
     identifier("order_id", order_id)
     identifier("seller_id", seller_id)
     if seller_id == buyer.id:
@@ -87,12 +111,15 @@ def opening(
 def ruling_refund(outcome: Outcome, refund: Money | None, order_amount: Money) -> Money | None:
     """The refund a ruling of `outcome` carries, checked against the order."""
     if outcome in (Outcome.NO_REFUND, Outcome.REPLACEMENT):
-        if refund is not None and refund.amount_minor != 0:
-            raise InvalidValue(f"a {outcome.value} ruling carries no refund")
+        if refund is not None:
+            valid_money("refund", refund, allow_zero=True)
+            if refund.amount_minor != 0:
+                raise InvalidValue(f"a {outcome.value} ruling carries no refund")
         return None
     if outcome is Outcome.REFUND_FULL:
         if refund is None:
             return order_amount
+        valid_money("refund", refund)
         if refund != order_amount:
             raise InvalidValue("a refund_full ruling refunds exactly the order amount")
         return refund

@@ -29,6 +29,10 @@ class UnsupportedMediaType(Exception):
     """The file's leading bytes are none of the accepted evidence types."""
 
 
+class IncompleteUpload(Exception):
+    """The upload ended before the sender's message did: its bytes are not the file."""
+
+
 @dataclass
 class EvidenceUploads:
     app: DisputeApp
@@ -48,6 +52,9 @@ class EvidenceUploads:
         kind: EvidenceKind,
         description: str,
     ) -> Outcome:
+        if not upload.complete:
+            self.blobs.discard(upload)
+            raise IncompleteUpload("the upload ended before the file did")
         media_type = sniff_media_type(upload.head)
         if media_type is None:
             self.blobs.discard(upload)

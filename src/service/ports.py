@@ -64,13 +64,16 @@ class BlobTooLarge(Exception):
 
 @dataclass
 class PendingBlob:
-    """A blob being received: bytes are hashed and counted as they arrive."""
+    """A blob being received: bytes are hashed and counted as they arrive.
+    `complete` is set by whoever receives it once the sender's message ended as
+    it should (a multipart body's closing boundary): a cut-short upload is never evidence."""
 
     limit: int
     _file: BinaryIO
     _path: Path
     size: int = 0
     head: bytes = b""
+    complete: bool = False
     _hash: hashlib._Hash = field(default_factory=hashlib.sha256)
 
     def write(self, chunk: bytes) -> None:

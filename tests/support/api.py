@@ -17,6 +17,7 @@ from domain.values import Role
 SECRET = "test-secret-0123456789abcdef0123456789"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.7\n" + b"1 0 obj\n" * 8
+BIDI_SUB = "buyer\u202e1"  # a right-to-left override: shows as "buyer1", is another id
 
 
 class Client(Protocol):
@@ -60,6 +61,10 @@ def bad_authorizations(secret: str = SECRET) -> dict[str, dict[str, str]]:
         "unknown role": {"Authorization": f"Bearer {jwt.encode(_claims(role='system'), secret, 'HS256')}"},
         "no exp": {"Authorization": f"Bearer {jwt.encode({'sub': 'buyer-1', 'role': 'buyer'}, secret, 'HS256')}"},
         "empty sub": {"Authorization": f"Bearer {jwt.encode(_claims(sub=''), secret, 'HS256')}"},
+        "blank sub": {"Authorization": f"Bearer {jwt.encode(_claims(sub='   '), secret, 'HS256')}"},
+        "bidi sub": {"Authorization": f"Bearer {jwt.encode(_claims(sub=BIDI_SUB), secret, 'HS256')}"},
+        "role list": {"Authorization": f"Bearer {jwt.encode({**claims, 'role': ['buyer']}, secret, 'HS256')}"},
+        "role object": {"Authorization": f"Bearer {jwt.encode({**claims, 'role': {'buyer': 1}}, secret, 'HS256')}"},
     }
 
 

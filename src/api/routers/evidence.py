@@ -21,7 +21,7 @@ from api.uploads import EvidenceForm, read_evidence_form
 from domain.values import Actor, EvidenceKind
 from domain.visibility import Read, ensure_may_read
 from service.commands import Outcome
-from service.evidence import UnsupportedMediaType
+from service.evidence import IncompleteUpload, UnsupportedMediaType
 from service.hub import Services
 from service.ports import BlobIntegrityError
 
@@ -107,6 +107,8 @@ async def submit_evidence(
             return svc.evidence.submit(svc.commands, command, dispute_id, upload, kind, description)
         except UnsupportedMediaType as unsupported:
             raise ApiProblem(415, "unsupported_media_type", str(unsupported)) from None
+        except IncompleteUpload as incomplete:
+            raise ApiProblem(422, "upload_incomplete", str(incomplete)) from None
 
     return await run_in_threadpool(execute, svc, command, submit)
 
