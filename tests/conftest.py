@@ -7,12 +7,14 @@ reachable; in CI (CI=true) they fail instead.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
+import redis
 from fastapi.testclient import TestClient
 from psycopg.sql import SQL, Identifier
 
@@ -33,6 +35,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(getattr(pytest.mark, tier))
 
 
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """A CLI test configures logging for the whole process (cli.main's callback): undo it."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers, root.level = handlers, level
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     problem = postgres_problem()
@@ -42,6 +53,29 @@ def postgres_url() -> str:
             pytest.fail(message + "; CI=true, so Postgres tests must run", pytrace=False)
         pytest.skip("SKIPPING POSTGRES TESTS: " + message)
     return PG_URL
+
+
+REDIS_URL = os.environ.get("DISPUTES_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """Redis for the shared rate-limit budget. Outside CI the tests skip loudly
+    when it is unreachable; in CI (CI=true) they fail instead."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as e:
+        message = f"Redis at {REDIS_URL} is not reachable ({type(e).__name__}: {e})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + "; CI=true, so Redis tests must run", pytrace=False)
+        pytest.skip("SKIPPING REDIS TESTS: " + message)
+    return REDIS_URL
+
+
+@pytest.fixture
+def rate_limit_prefix() -> str:
+    """A Redis key prefix of this test's own, so tests and runs never share a budget."""
+    return f"{RUN_ID}-{next(schema_numbers)}"
 
 
 @pytest.fixture

@@ -29,9 +29,14 @@ class ExportFormat(StrEnum):
 
 MEDIA_TYPES = {ExportFormat.JSONL: "application/x-ndjson", ExportFormat.CSV: "text/csv; charset=utf-8"}
 CSV_DOC = "a header row, then one row per event: " + ", ".join(COLUMNS)
+JSONL_EXAMPLE = '{"actor":{"id":"buyer-1","role":"buyer"},"position":1,"type":"DisputeOpened","version":1}\n'
+CSV_EXAMPLE = ",".join(COLUMNS) + "\n"
 OPENAPI_CONTENT: dict[str, Any] = {
-    "application/x-ndjson": {"schema": {"type": "string", "description": "one audit entry (JSON) per line"}},
-    "text/csv": {"schema": {"type": "string", "description": CSV_DOC}},
+    "application/x-ndjson": {
+        "schema": {"type": "string", "description": "one audit entry (JSON) per line"},
+        "example": JSONL_EXAMPLE,
+    },
+    "text/csv": {"schema": {"type": "string", "description": CSV_DOC}, "example": CSV_EXAMPLE},
 }
 
 

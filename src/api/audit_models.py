@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from api import examples as ex
 from api.schemas import ActorOut, Page
 from domain.chain import NotCanonical, canonical_time, normalise
 from projections.common import METADATA
@@ -30,6 +31,7 @@ class HistoryEntryOut(BaseModel):
 
 
 class VerifyOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.VERIFY))
     valid: bool
     events: int = Field(description="how many events are stored for the dispute")
     first_invalid_version: int | None
@@ -50,9 +52,15 @@ class AuditEntryOut(BaseModel):
     payload: dict[str, Any]
 
 
-HistoryPage = Page[HistoryEntryOut]
+class HistoryPage(Page[HistoryEntryOut]):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.page(ex.HISTORY_ENTRY)))
+
+
 UNKNOWN_WHEN_UNREADABLE = ("actor", "occurred_at", "request_id", "idempotency_key", "data", "chain_hash")
-AuditPage = Page[AuditEntryOut]
+
+
+class AuditPage(Page[AuditEntryOut]):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.page(ex.AUDIT_ENTRY)))
 
 
 def history_entry(event: RecordedEvent) -> dict[str, Any]:

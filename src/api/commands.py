@@ -26,6 +26,7 @@ from api import presenters
 from api.problems import PROBLEM_JSON, ApiProblem, problem_body, status_for
 from domain.application import CommandResult
 from domain.values import Actor, Context
+from service import logs
 from service.commands import CommandRequest, IdempotencyMismatch, Kind, Outcome
 from service.hub import Services
 
@@ -106,6 +107,7 @@ def respond(outcome: Outcome, ctx: Context) -> JSONResponse:
         return JSONResponse(body, status_code=refusal.status, media_type=PROBLEM_JSON)
     dispute = outcome.dispute
     assert dispute is not None and outcome.position is not None
+    logs.annotate(dispute_id=str(dispute.id))  # the one a POST /v1/disputes just opened, too
     replayed = outcome.how == "replayed"
     body = body_for(outcome, ctx.actor, dispute.modified_on if replayed else ctx.at)
     headers = {"ETag": f'"{dispute.version}"', "X-Position": str(outcome.position)}

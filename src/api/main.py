@@ -4,29 +4,30 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from fastapi.openapi.utils import get_openapi
 
-from api import deps, problems
+from api import cors, deps, docs, openapi, problems, request_log
 from api.commands import request_id
+from api.limits import RequestLimits
 from api.routers import audit, disputes, events, evidence, lifecycle, negotiation, ops, queries, webhooks
 from service.hub import Services
 
 log = logging.getLogger("disputes.api")
 DESCRIPTION = """Event-sourced dispute resolution for a marketplace.
 
-Authenticate with `Authorization: Bearer <JWT>` (HS256; claims `sub`, `role`, `exp`).
+Authenticate with `Authorization: Bearer <JWT>` (claims `sub`, `role`, `exp`; HS256, or
+RS256/ES256 from an identity provider when the server is configured with its JWKS).
 Errors are RFC 9457 `application/problem+json` documents with a stable `code`.
 Every POST accepts `Idempotency-Key`; commands accept `If-Match` and answer with
 `ETag` and `X-Position`; reads accept `X-Min-Position` (read-your-writes).
 """
 
 
-def create_app(build_services: Callable[[], Services]) -> FastAPI:
+def create_app(build_services: Callable[[], Services], cors_origins: Sequence[str] = ()) -> FastAPI:
     """The HTTP API over the services `build_services` makes (see `bootstrap.build_api`)."""
 
     @asynccontextmanager
@@ -38,7 +39,8 @@ def create_app(build_services: Callable[[], Services]) -> FastAPI:
             svc.close()
             app.state.services = None  # a host that runs the lifespan again gets fresh services
 
-    app = FastAPI(title="Disputes API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    # api.docs serves /openapi.json, /docs and /redoc instead of FastAPI's built-in routes.
+    app = FastAPI(title="Disputes API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan, **docs.BUILT_IN)
     # Services start with the lifespan, or on the first request of a host that never runs it.
     app.state.build_services = build_services
     problems.install(app)
@@ -47,6 +49,9 @@ def create_app(build_services: Callable[[], Services]) -> FastAPI:
     app.include_router(audit.router)
     app.include_router(events.router)
     app.include_router(webhooks.router)
+    app.add_middleware(RequestLimits)
+    docs.install(app)  # /openapi.json, /docs, /redoc with local assets
+    cors.install(app, cors_origins)  # inside request_context: preflights get a request id too
 
     @app.middleware("http")
     async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -61,14 +66,11 @@ def create_app(build_services: Callable[[], Services]) -> FastAPI:
             svc.metrics.latency.labels(request.method, route).observe(time.perf_counter() - started)
         return response
 
-    def openapi() -> dict[str, Any]:
+    def openapi_document() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
-                problems.Problem.model_json_schema()
-            )
-            app.openapi_schema = schema
+            app.openapi_schema = openapi.document(app)
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi_document  # type: ignore[method-assign]
+    request_log.install(app)  # outermost: request ids and log fields on every answer, 500s included
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 from api.schemas import (
     ActorOut,
@@ -30,7 +31,7 @@ def actor(value: Actor) -> ActorOut:
 
 def offer(value: Offer) -> OfferOut:
     return OfferOut(
-        id=value.id,
+        id=UUID(value.id),
         actor=actor(value.actor),
         remedy=value.remedy,
         refund=money(value.refund),
@@ -43,7 +44,7 @@ def offer(value: Offer) -> OfferOut:
 
 def evidence(value: Evidence) -> EvidenceOut:
     return EvidenceOut(
-        id=value.id,
+        id=UUID(value.id),
         kind=value.kind,
         description=value.description,
         sha256=value.sha256,
@@ -56,7 +57,7 @@ def evidence(value: Evidence) -> EvidenceOut:
 
 def evidence_request(value: EvidenceRequest) -> EvidenceRequestOut:
     return EvidenceRequestOut(
-        id=value.id, party=value.party, note=value.note, due_at=value.due_at, requested_at=value.requested_at
+        id=UUID(value.id), party=value.party, note=value.note, due_at=value.due_at, requested_at=value.requested_at
     )
 
 
@@ -72,7 +73,7 @@ def readable_messages(dispute: Dispute, viewer: Actor) -> list[MessageOut]:
 
 def message(value: Message, *, with_body: bool = True) -> MessageOut:
     return MessageOut(
-        id=value.id,
+        id=UUID(value.id),
         actor=actor(value.actor),
         body=value.body if with_body else None,
         visible_to=list(value.visible_to),

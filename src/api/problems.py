@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 from eventsourcing.domain import OriginatorVersionError
-from eventsourcing.persistence import MapperDeserialisationError
+from eventsourcing.persistence import InterfaceError, MapperDeserialisationError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -20,6 +21,7 @@ log = logging.getLogger("disputes.api")
 PROBLEM_JSON = "application/problem+json"
 CLIENT_CLOSED_REQUEST = 499  # no one reads it; the request metrics count it apart from errors
 TYPE_BASE = "https://disputes.example/problems/"
+RETRY_AFTER_SECONDS = "1"
 
 STATUS_FOR: dict[type[errors.DomainError], int] = {
     errors.NotParty: 404,
@@ -29,6 +31,7 @@ STATUS_FOR: dict[type[errors.DomainError], int] = {
     errors.InvalidTransition: 409,
     errors.DisputeExists: 409,
     errors.EvidenceNotAccepted: 409,
+    errors.MessageLimitReached: 409,
     errors.DeadlineNotOpen: 409,
     errors.DeadlineNotDue: 409,
     errors.ConcurrentModification: 409,
@@ -63,11 +66,14 @@ TITLES = {
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    408: "Request timeout",
     409: "Conflict",
     412: "Precondition failed",
     413: "Content too large",
     415: "Unsupported media type",
     422: "Unprocessable content",
+    429: "Too many requests",
+    431: "Request header fields too large",
     500: "Internal server error",
     503: "Service unavailable",
 }
@@ -148,6 +154,20 @@ def install(app: FastAPI) -> None:
             500, "integrity_error", "the stored history of this dispute cannot be replayed; an auditor can run verify"
         )
 
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(psycopg.InterfaceError)
+    async def on_database_unavailable(request: Request, error: Exception) -> JSONResponse:
+        """The database is unreachable, restarting, or no connection came free in time
+        (a pool timeout is an OperationalError too): retry, never a 500. A command
+        that may have committed is safe to retry with the same Idempotency-Key."""
+        log.warning("database unavailable on %s %s: %s: %s",
+                    request.method, request.url.path, type(error).__name__, str(error).splitlines()[0:1])  # fmt: skip
+        return problem_response(
+            503, "unavailable", "the database is unavailable; retry shortly", {"Retry-After": RETRY_AFTER_SECONDS}
+        )
+
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -155,15 +175,30 @@ def install(app: FastAPI) -> None:
 
 
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}}
+RATE_LIMIT_FIELDS = {
+    "RateLimit": {
+        "description": 'the caller\'s remaining budget, e.g. "commands";r=37;t=1 (IETF RateLimit fields)',
+        "schema": {"type": "string"},
+    },
+    "RateLimit-Policy": {
+        "description": 'the caller\'s budget, e.g. "commands";q=100;w=2 (IETF RateLimit fields)',
+        "schema": {"type": "string"},
+    },
+}
+HEADERS_FOR = {503: RETRY_AFTER, 429: {**RETRY_AFTER, **RATE_LIMIT_FIELDS}}
+LIMITS = (413, 429, 431)
+"""What any authenticated request can meet (api.limits, the rate limits): its operation documents them."""
+SIZE_LIMITS = (413, 431)
+"""What any request at all can meet (api.limits): the operations without a caller document these."""
 
 
-def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problem responses an endpoint can give."""
+def responses(*statuses: int, limits: tuple[int, ...] = LIMITS) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem responses an endpoint can give, the limits included."""
     return {
         status: {
-            **({"headers": RETRY_AFTER} if status == 503 else {}),
+            **({"headers": HEADERS_FOR[status]} if status in HEADERS_FOR else {}),
             "description": TITLES.get(status, "Error"),
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
-        for status in statuses
+        for status in sorted({*statuses, *limits})
     }

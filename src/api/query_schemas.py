@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
+from api import examples as ex
 from api.schemas import ActorOut, DisputeOut, Page
 
 
@@ -26,6 +27,7 @@ class BreakdownOut(BaseModel):
 
 
 class SellerScoreOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.SELLER_SCORE))
     seller_id: str
     score: int
     level: str
@@ -34,9 +36,18 @@ class SellerScoreOut(BaseModel):
     breakdown: dict[str, BreakdownOut]
 
 
-DisputePage = Page[DisputeOut]  # full dispute bodies, as the caller may see them
-TimelinePage = Page[TimelineEntryOut]
-SellerPage = Page[SellerScoreOut]
+class DisputePage(Page[DisputeOut]):
+    """Full dispute bodies, as the caller may see them."""
+
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.page(ex.DISPUTE)))
+
+
+class TimelinePage(Page[TimelineEntryOut]):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.page(ex.TIMELINE_ENTRY)))
+
+
+class SellerPage(Page[SellerScoreOut]):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.page(ex.SELLER_SCORE)))
 
 
 class RefundTotalOut(BaseModel):
@@ -54,6 +65,7 @@ class StatsGroupOut(BaseModel):
 
 
 class StatsOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.STATS))
     group_by: str
     since: datetime | None
     until: datetime | None

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo
 
+from api import examples as ex
 from domain import validation
 from domain.currencies import ISO_4217
 from domain.errors import InvalidValue
@@ -95,6 +96,7 @@ class MoneyOut(BaseModel):
 
 
 class OpenDisputeIn(Strict):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.OPEN_DISPUTE))
     order_id: Name
     seller_id: Name
     reason: Reason
@@ -105,51 +107,61 @@ class OpenDisputeIn(Strict):
 
 
 class OfferIn(Strict):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.COUNTER_OFFER))
     remedy: Remedy
     refund: MoneyIn | None = None
     note: Text = ""
 
 
 class DecisionNoteIn(Strict):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.DECISION_NOTE))
     note: Text = ""
 
 
 class ReasonIn(Strict):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.REASON))
     reason: Text = ""
 
 
 class RejectionIn(Strict):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.REJECTION))
     reason: Required = Field(description="why the offer is rejected (the spec: reject with a reason)")
 
 
 class MessageIn(Strict):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.MESSAGE_IN))
     body: Required
     to: PartyRole | None = Field(default=None, description="agents only: address one party")
 
 
 class ReturnShipmentIn(Strict):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.RETURN_SHIPMENT_IN))
     carrier: Name
     tracking_number: Name
 
 
 class ReturnReceiptIn(Strict):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.RETURN_RECEIPT_IN))
     condition: ReturnCondition
     note: Text = ""
 
 
 class EvidenceRequestIn(Strict):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.EVIDENCE_REQUEST_IN))
     party: PartyRole
     note: Text = ""
     due_in: timedelta = Field(description="ISO 8601 duration, e.g. P3D or PT30S")
 
 
 class DeadlineExtensionIn(Strict):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.DEADLINE_EXTENSION_IN))
     deadline: Deadline
     extend_by: timedelta = Field(description="ISO 8601 duration")
     reason: Required
 
 
 class RulingIn(Strict):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.RULING_IN))
     outcome: Outcome
     refund: RulingMoneyIn | None = None
     seller_at_fault: bool
@@ -162,7 +174,8 @@ class ActorOut(BaseModel):
 
 
 class OfferOut(BaseModel):
-    id: str
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.OFFER))
+    id: UUID
     actor: ActorOut
     remedy: Remedy
     refund: MoneyOut | None
@@ -173,7 +186,8 @@ class OfferOut(BaseModel):
 
 
 class EvidenceOut(BaseModel):
-    id: str
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.EVIDENCE))
+    id: UUID
     kind: EvidenceKind
     description: str
     sha256: str
@@ -184,7 +198,8 @@ class EvidenceOut(BaseModel):
 
 
 class MessageOut(BaseModel):
-    id: str
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.MESSAGE))
+    id: UUID
     actor: ActorOut
     body: str | None = Field(description="null where the caller may not read bodies (analysts)")
     visible_to: list[Role]
@@ -192,7 +207,8 @@ class MessageOut(BaseModel):
 
 
 class EvidenceRequestOut(BaseModel):
-    id: str
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.EVIDENCE_REQUEST))
+    id: UUID
     party: Role
     note: str
     due_at: datetime
@@ -215,6 +231,7 @@ class ReturnShipmentOut(BaseModel):
 
 
 class DisputeOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.DISPUTE))
     id: UUID
     order_id: str
     buyer_id: str
@@ -249,11 +266,16 @@ class Page(BaseModel, Generic[T]):
 
 
 class Health(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.examples({"status": "ok"}))
     status: str
 
 
 class Readiness(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.READINESS))
     status: str
     database: str
     head_position: int
-    views: dict[str, dict[str, int | None]] = Field(default_factory=dict)
+    views: dict[str, dict[str, int | str | None]] = Field(
+        default_factory=dict,
+        description="per read model: position, lag, status (`running` or `faulted`), fault_position, fault_error",
+    )

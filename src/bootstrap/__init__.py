@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 
 import psycopg
-from eventsourcing.persistence import IntegrityError, OperationalError
+from eventsourcing.persistence import IntegrityError, InterfaceError, InternalError, OperationalError
 from fastapi import FastAPI
 
 from api.auth import resolve_secret
@@ -25,6 +25,7 @@ from projections import base
 from projections.catalog import PROJECTIONS
 from projections.db import Database, PostgresDatabase, SQLiteDatabase
 from service.hub import Services
+from service.metrics import Metrics
 from service.ports import IdempotencyStore
 from service.settings import Settings
 from store.application_seam import StoreApp
@@ -34,6 +35,7 @@ from store.postgres import ensure_schema
 from store.webhooks import SqlWebhookStore
 
 __all__ = [
+    "STORE_UNREACHABLE",
     "Services",
     "Settings",
     "build_api",
@@ -43,6 +45,7 @@ __all__ = [
     "connect",
     "ensure_views",
     "new_waiter",
+    "observe_business_events",
 ]
 log = logging.getLogger("disputes.bootstrap")
 
@@ -80,11 +83,23 @@ def ensure_views(db: Database, settings: Settings) -> None:
 # by eventsourcing, or from the read models' own sqlite3 connection).
 STARTUP_RACES = (psycopg.IntegrityError, IntegrityError, sqlite3.IntegrityError, OperationalError)
 STARTUP_ATTEMPTS = 8
+# What a database that cannot be reached (or opened) raises, whichever the backend.
+STORE_UNREACHABLE: tuple[type[BaseException], ...] = (
+    psycopg.OperationalError,
+    OperationalError,
+    InterfaceError,
+    sqlite3.OperationalError,
+    sqlite3.DatabaseError,
+    OSError,
+)
 
 
 def is_startup_race(error: BaseException) -> bool:
     if isinstance(error, STARTUP_RACES):
         return True
+    if isinstance(error, (InternalError, psycopg.InternalError)):
+        # Postgres: processes running the same CREATE ... IF NOT EXISTS at once
+        return "tuple concurrently updated" in str(error)
     return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
 
 
@@ -97,7 +112,7 @@ def connect(settings: Settings) -> tuple[DisputeApp, Database]:
     for attempt in range(1, STARTUP_ATTEMPTS + 1):
         try:
             return _open(settings)
-        except (*STARTUP_RACES, sqlite3.OperationalError) as race:
+        except (*STARTUP_RACES, sqlite3.OperationalError, InternalError, psycopg.InternalError) as race:
             if attempt == STARTUP_ATTEMPTS or not is_startup_race(race):
                 raise
             log.warning("creating tables raced another process (%s); trying again", race)
@@ -136,13 +151,20 @@ def build_services(settings: Settings, jwt_secret: str | None = None) -> Service
         jwt_secret=jwt_secret if jwt_secret is not None else resolve_secret(settings),
     )
     register_gauges(services)
+    observe_business_events(app, services.metrics)
     crew = Crew(services)
     services.start, services.close = crew.start, crew.close
     return services
 
 
+def observe_business_events(app: DisputeApp, metrics: Metrics) -> None:
+    """Count opened, resolved and refunded disputes as this process commits them."""
+    if isinstance(app, StoreApp):
+        app.observers.append(metrics.observe_events)
+
+
 def build_api(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """The HTTP API; its services are built (and their workers started) with the
     app's lifespan, or on the first request of a host that never runs it."""
-    settings = settings or Settings()
-    return create_app(lambda: services or build_services(settings))
+    settings = settings or (services.settings if services else Settings())
+    return create_app(lambda: services or build_services(settings), settings.cors_origin_list)

@@ -147,19 +147,34 @@ class Crew:
 
 
 def register_gauges(services: Services) -> None:
-    def positions() -> dict[str, dict[str, int | None]]:
+    def positions() -> dict[str, dict[str, int | str | None]]:
         return services.view_positions(services.app.recorder.max_notification_id() or 0)
+
+    def number(value: int | str | None) -> float:
+        return float(value) if isinstance(value, int) else 0.0
 
     services.metrics.gauge(
         "disputes_projection_position",
         "Position each read model has processed",
-        lambda: {(name,): float(v["position"] or 0) for name, v in positions().items()},
+        lambda: {(name,): number(v["position"]) for name, v in positions().items()},
         ("view",),
     )
     services.metrics.gauge(
         "disputes_projection_lag",
         "Events each read model trails the event store by",
-        lambda: {(name,): float(v["lag"] or 0) for name, v in positions().items()},
+        lambda: {(name,): number(v["lag"]) for name, v in positions().items()},
+        ("view",),
+    )
+    services.metrics.gauge(
+        "disputes_projection_faulted",
+        "1 while a read model is stopped at an event it cannot apply, else 0",
+        lambda: {(name,): 1.0 if v["status"] == "faulted" else 0.0 for name, v in positions().items()},
+        ("view",),
+    )
+    services.metrics.gauge(
+        "disputes_projection_fault_position",
+        "Position of the event a faulted read model is stopped at (0 when running)",
+        lambda: {(name,): number(v["fault_position"]) for name, v in positions().items()},
         ("view",),
     )
     services.metrics.gauge(

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO
+from typing import Annotated, Any, BinaryIO, TypeVar
 from uuid import UUID
 
 import typer
@@ -18,7 +18,9 @@ from eventsourcing.persistence import MapperDeserialisationError
 
 from api import audit_export, presenters
 from api.audit_models import history_entry
-from bootstrap import build_app, build_views_db, ensure_views
+from bootstrap import STORE_UNREACHABLE, build_app, build_views_db, ensure_views
+from cli.errors import one_line
+from cli.progress import Bar, progress_bar
 from domain.application import DisputeApp
 from domain.values import Actor, Role
 from projections.audit_log import AuditFilter, AuditLog, all_entries
@@ -29,6 +31,7 @@ from service.recorded import ChainReport, dispute_ids, verify_chain
 from service.settings import Settings
 
 app = typer.Typer(help="Offline audit: replay a dispute, verify chains, export the audit log", no_args_is_help=True)
+T = TypeVar("T")
 OFFLINE_AUDITOR = Actor("offline-auditor", Role.AUDITOR)
 
 
@@ -88,22 +91,37 @@ def verify(
     dispute_id: Annotated[UUID | None, typer.Argument(help="the dispute to verify")] = None,
     all_disputes: Annotated[bool, typer.Option("--all", help="verify every dispute in the store")] = False,
 ) -> None:
-    """Recompute hash chains from the stored events; exit 1 if any chain is broken."""
+    """Recompute hash chains from the stored events.
+
+    Exit status: 0 every chain is valid, 1 a chain is broken (tampered),
+    2 no such dispute or bad arguments, 3 the event store is unreachable."""
     if (dispute_id is None) == (not all_disputes):
         raise typer.BadParameter("give a dispute id or --all (not both)")
-    broken = checked = 0
-    with event_store() as events:
-        for each in dispute_ids(events) if all_disputes else [dispute_id]:
-            assert each is not None
-            report = verify_chain(events, each)
-            if report.events == 0:
-                typer.echo(f"no events for dispute {each}", err=True)
-                raise typer.Exit(2)
-            typer.echo(verdict(each, report))
-            broken, checked = broken + (not report.valid), checked + 1
+    try:
+        checked, broken = verify_chains(dispute_id)
+    except STORE_UNREACHABLE as e:
+        typer.echo(f"disputes: the event store is unreachable: {one_line(e)}", err=True)
+        raise typer.Exit(3) from None
     typer.echo(f"{checked} checked, {broken} broken", err=True)
     if broken:
         raise typer.Exit(1)
+
+
+def verify_chains(dispute_id: UUID | None) -> tuple[int, int]:
+    """(checked, broken): one dispute, or every dispute (with a progress bar)."""
+    broken = checked = 0
+    with event_store() as events:
+        ids = [dispute_id] if dispute_id is not None else list(dispute_ids(events))
+        with progress_bar("verifying chains", len(ids) if dispute_id is None else None) as bar:
+            for each in ids:
+                report = verify_chain(events, each)
+                if report.events == 0:
+                    typer.echo(f"no events for dispute {each}", err=True)
+                    raise typer.Exit(2)
+                typer.echo(verdict(each, report))
+                broken, checked = broken + (not report.valid), checked + 1
+                bar.advance()
+    return checked, broken
 
 
 def verdict(dispute_id: UUID, report: ChainReport) -> str:
@@ -131,13 +149,19 @@ def export(
         try:
             ensure_views(views, settings)
             behind = catch_up_or_warn(events, views, catch_up)
-            with open_output(output) as sink:
-                for chunk in audit_export.encode(fmt, all_entries(views, filters)):
+            with open_output(output) as sink, progress_bar("exporting the audit log", None) as bar:
+                for chunk in audit_export.encode(fmt, counted(all_entries(views, filters), bar)):
                     sink.write(chunk)
         finally:
             views.close()
     if behind:
         typer.echo(f"warning: the audit log trails the event store by {behind} events (use --catch-up)", err=True)
+
+
+def counted(entries: Iterable[T], bar: Bar) -> Iterator[T]:
+    for entry in entries:
+        bar.advance()
+        yield entry
 
 
 def catch_up_or_warn(events: DisputeApp, views: Database, catch_up: bool) -> int:

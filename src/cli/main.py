@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import logging
+import sys
+import time
+import urllib.error
+import urllib.request
 from datetime import timedelta
 from typing import Annotated
 
@@ -12,7 +15,9 @@ from cli import audit as cli_audit
 from cli import projections as cli_projections
 from cli import scheduler as cli_scheduler
 from cli import webhooks as cli_webhooks
+from cli.errors import EXPECTED, describe
 from domain.values import Role
+from service.logs import configure_logging
 from service.settings import Settings
 
 cli = typer.Typer(help="Dispute resolution backend", no_args_is_help=True)
@@ -22,8 +27,22 @@ cli.add_typer(cli_audit.app, name="audit")
 cli.add_typer(cli_webhooks.app, name="webhooks")
 
 
+debugging = {"on": False}
+
+
 def _settings() -> Settings:
     return Settings()
+
+
+@cli.callback()
+def everything(
+    ctx: typer.Context,
+    debug: Annotated[bool, typer.Option("--debug", help="tracebacks for configuration and connection errors")] = False,
+) -> None:
+    """Every command logs JSON lines to standard error (DISPUTES_LOG_FORMAT=console for humans)."""
+    debugging["on"] = debug
+    settings = _settings()
+    configure_logging(settings.log_format, "DEBUG" if debug else settings.log_level, ctx.invoked_subcommand or "cli")
 
 
 @cli.command()
@@ -37,10 +56,20 @@ def serve(
     from bootstrap import build_api
 
     settings = _settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     where = settings.database_url if settings.backend != "postgres" else "postgres"
     typer.echo(f"disputes: serving on http://{host or settings.host}:{port or settings.port} ({where})", err=True)
-    uvicorn.run(build_api(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+    uvicorn.run(
+        build_api(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_config=None,  # the loggers are ours (service.logs): JSON lines, access log included
+        log_level=settings.log_level.lower(),
+        # Idle keep-alive connections are closed; with h11 the server itself refuses
+        # a header block past the limit before buffering it (api.limits answers 431
+        # for any server). Body reads are timed in api.limits, never responses.
+        timeout_keep_alive=max(1, int(settings.keep_alive_timeout.total_seconds())),
+        h11_max_incomplete_event_size=settings.max_header_bytes + 1024,
+    )
 
 
 @cli.command()
@@ -54,11 +83,41 @@ def token(
 
     if role not in API_ROLES:
         raise typer.BadParameter("tokens are for buyer, seller, agent, auditor or analyst")
+    if _settings().jwt_jwks_url:
+        raise typer.BadParameter("DISPUTES_JWT_JWKS_URL is set: tokens come from the identity provider")
     typer.echo(mint(resolve_secret(_settings()), role, sub, timedelta(seconds=ttl)))
 
 
+@cli.command("wait-ready")
+def wait_ready(
+    url: Annotated[str | None, typer.Option(help="default: http://DISPUTES_HOST:DISPUTES_PORT/readyz")] = None,
+    timeout: Annotated[float, typer.Option(help="seconds to wait at most")] = 180,
+) -> None:
+    """Wait until the API answers /readyz with 200 (exit 1 if it does not in time)."""
+    settings = _settings()
+    url = url or f"http://{settings.host}:{settings.port}/readyz"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 - a URL the user gave
+                if answer.status == 200:
+                    typer.echo(f"ready: {url}", err=True)
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    typer.echo(f"not ready after {timeout:g}s: {url}", err=True)
+    raise typer.Exit(1)
+
+
 def main() -> None:
-    cli()
+    try:
+        cli()
+    except EXPECTED as e:
+        if debugging["on"]:
+            raise
+        typer.echo(f"disputes: {describe(e)}", err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

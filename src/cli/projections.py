@@ -1,4 +1,4 @@
-"""`disputes projections run | rebuild NAME | status`."""
+"""`disputes projections run | rebuild NAME | status | retry NAME | skip NAME --position P`."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from typing import Annotated
 import typer
 
 from bootstrap import connect, new_waiter
-from projections import base
+from cli.progress import progress_bar
+from projections import base, faults
 from projections.catalog import PROJECTIONS
+from projections.db import Database
 from projections.runner import Follower
 from service.settings import Settings
 
@@ -33,7 +35,6 @@ def run(
     batch_size: Annotated[int, typer.Option(min=1)] = 500,
 ) -> None:
     """Follow the event store and keep the read models up to date (until SIGTERM/SIGINT)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
     events, views = connect(settings)
     stop = threading.Event()
@@ -67,10 +68,18 @@ def rebuild(
     number = base.create_generation(views, projection, projection.params_from(settings), activate=False)
     typer.echo(f"{name}: building generation {number} with {projection.params_from(settings)}")
     follower = Follower(events, views, projection, generation_number=number, batch_size=batch_size)
-    follower.catch_up()
+    with progress_bar(f"{name}: generation {number}", events.recorder.max_notification_id() or 0) as bar:
+        while follower.step():
+            bar.reach(follower.generation().position)
+    fault = follower.generation().fault
+    if fault is not None:
+        typer.echo(f"{name}: generation {number} stopped at position {fault.position}: {fault.error}", err=True)
+        typer.echo(f"{name}: generation {number} is not switched to; the active generation keeps serving", err=True)
+        raise typer.Exit(1)
     base.switch(views, projection, number)
     follower.catch_up()
     typer.echo(f"{name}: generation {number} is active at position {follower.generation().position}")
+    log.info("rebuilt %s: generation %d is active", name, number)
     if previous is not None and not keep_old:
         for generation in base.generations(views, projection.name):
             if generation.status == "retired":
@@ -86,10 +95,67 @@ def status() -> None:
     events, views = connect(Settings())
     head = events.recorder.max_notification_id() or 0
     typer.echo(f"{'view':<12} {'generation':>10} {'status':>9} {'position':>10} {'head':>10} {'lag':>8}")
+    stopped = []
     for projection_name in PROJECTIONS:
         for g in base.generations(views, projection_name):
+            state = "faulted" if g.fault else g.status
             typer.echo(
-                f"{projection_name:<12} {g.number:>10} {g.status:>9} {g.position:>10} {head:>10} {head - g.position:>8}"
+                f"{projection_name:<12} {g.number:>10} {state:>9} {g.position:>10} {head:>10} {head - g.position:>8}"
             )
+            if g.fault:
+                where = f"{projection_name} g{g.number} at position {g.fault.position}"
+                stopped.append(f"faulted: {where}: {g.fault.error}")
+    for line in stopped:
+        typer.echo(line)
     events.close()
     views.close()
+
+
+def _generation(views: Database, name: str, number: int | None) -> int:
+    """The generation an operator means: the one given, else the active one."""
+    if number is not None:
+        return number
+    active = base.active(views, name)
+    if active is None:
+        raise typer.BadParameter(f"{name} has no active generation")
+    return active.number
+
+
+@app.command()
+def retry(
+    name: Annotated[str, typer.Argument(help="the faulted projection")],
+    generation: Annotated[int | None, typer.Option(help="default: the active generation")] = None,
+) -> None:
+    """Clear NAME's fault: its followers try the event it stopped at again."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    events, views = connect(Settings())
+    try:
+        fault = faults.retry(views, name, _generation(views, _names([name])[0], generation))
+    except faults.NotFaulted as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(1) from None
+    finally:
+        events.close()
+        views.close()
+    typer.echo(f"{name}: retrying the event at position {fault.position}")
+
+
+@app.command()
+def skip(
+    name: Annotated[str, typer.Argument(help="the faulted projection")],
+    position: Annotated[int, typer.Option(help="the faulted event's position (as `status` shows it)")],
+    reason: Annotated[str, typer.Option(help="why, kept with the record")] = "skipped by an operator",
+    generation: Annotated[int | None, typer.Option(help="default: the active generation")] = None,
+) -> None:
+    """Move NAME past the one event it stopped at, without applying it (recorded in projection_skips, logged)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    events, views = connect(Settings())
+    try:
+        fault = faults.skip(views, name, _generation(views, _names([name])[0], generation), position, reason)
+    except faults.NotFaulted as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(1) from None
+    finally:
+        events.close()
+        views.close()
+    typer.echo(f"{name}: skipped the event at position {position} ({fault.error})")

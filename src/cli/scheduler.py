@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from prometheus_client import start_http_server
 
-from bootstrap import connect
+from bootstrap import connect, observe_business_events
 from projections import deadlines
 from projections.runner import Follower
 from service.hub import utc_now
@@ -32,10 +32,10 @@ def run(
     """Every DISPUTES_SCHEDULER_INTERVAL, expire the due deadlines (until SIGTERM/SIGINT).
 
     Several may run against one database: each expiry still happens once."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
     events, views = connect(settings)
     metrics = Metrics()
+    observe_business_events(events, metrics)  # deadline expiries resolve disputes too
     scheduler = build_scheduler(
         events, views, utc_now, metrics, name=name, batch_size=batch_size, concurrency=concurrency
     )

@@ -160,7 +160,7 @@ class DisputeApp(Application[UUID]):
     def post_message(
         self, dispute_id: UUID, ctx: Context, body: str, to: Role | None = None, **kw: Any
     ) -> CommandResult:
-        return self._run(dispute_id, ctx, lambda d: d.post_message(ctx, body, to), **kw)
+        return self._run(dispute_id, ctx, lambda d: d.post_message(ctx, body, to, self.policy), **kw)
 
     def escalate(self, dispute_id: UUID, ctx: Context, reason: str, **kw: Any) -> CommandResult:
         return self._run(dispute_id, ctx, lambda d: d.escalate(ctx, reason, self.policy), **kw)

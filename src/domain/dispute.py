@@ -130,8 +130,9 @@ class Dispute(DisputeNegotiation, DisputeExpiry):
         )
         return evidence_id
 
-    def post_message(self, ctx: Context, body: str, to: Role | None = None) -> str:
+    def post_message(self, ctx: Context, body: str, to: Role | None = None, policy: Policy | None = None) -> str:
         guards.check(self, Action.POST_MESSAGE, ctx.actor, ctx.at)
+        guards.ensure_message_room(self, (policy or Policy()).max_messages_per_dispute)
         validation.required_text("body", body)
         message_id = self._new_id("message")
         visible_to = message_audience(ctx.actor.role, to, private=self.reviewed)

@@ -69,6 +69,12 @@ class EvidenceQuotaExceeded(DomainError):
     code = "evidence_quota_exceeded"
 
 
+class MessageLimitReached(DomainError):
+    """The dispute holds as many messages as the policy allows."""
+
+    code = "message_limit"
+
+
 class DeadlineNotOpen(DomainError):
     code = "deadline_not_open"
 

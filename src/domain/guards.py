@@ -16,6 +16,7 @@ from domain.errors import (
     AlreadyEscalated,
     EvidenceNotAccepted,
     InvalidTransition,
+    MessageLimitReached,
     NotParty,
     RoleNotAllowed,
 )
@@ -111,6 +112,11 @@ def ensure_evidence_window_open(dispute: DisputeState, actor: Actor, at: datetim
         "evidence may be submitted within the evidence window after opening, "
         "or later only while an evidence request addressed to you is open"
     )
+
+
+def ensure_message_room(dispute: DisputeState, limit: int) -> None:
+    if len(dispute.messages) >= limit:
+        raise MessageLimitReached(f"a dispute holds at most {limit} messages")
 
 
 def evidence_window_open(dispute: DisputeState, role: Role, at: datetime) -> bool:

@@ -23,3 +23,4 @@ class Policy:
     evidence_window: timedelta = timedelta(days=7)
     review_sla: timedelta = timedelta(days=7)
     max_evidence_bytes_per_party: int = 50 * 1024 * 1024
+    max_messages_per_dispute: int = 1000

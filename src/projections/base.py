@@ -21,11 +21,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from projections.db import Cursor, Database, as_json
+from projections.db import Cursor, Database, as_json, as_time
 from projections.projection import Projection, physical
 
 REGISTRY = "projection_generations"
 TRACKING = "projection_tracking"
+FAULTS = "projection_faults"  # a generation stopped at an event it cannot apply (projections.faults)
+SKIPS = "projection_skips"  # every event an operator told a generation to skip, for the record
 LAYOUT = "layout"
 """The generation parameter recording the table layout it was built with."""
 log = logging.getLogger("disputes.projections")
@@ -36,12 +38,22 @@ class TrackingConflict(Exception):
 
 
 @dataclass(frozen=True)
+class Fault:
+    """The event a generation stopped at, and why."""
+
+    position: int
+    error: str
+    at: datetime | None
+
+
+@dataclass(frozen=True)
 class Generation:
     projection: str
     number: int
     status: str
     params: dict[str, Any]
     position: int
+    fault: Fault | None = None
 
 
 TYPE_TOKENS = ("time", "json", "bigint", "text", "int", "bool")
@@ -76,20 +88,45 @@ def ensure_registry(db: Database) -> None:
             "PRIMARY KEY (projection, generation))",
             tracking=TRACKING,
         )
+        cur.run(
+            "CREATE TABLE IF NOT EXISTS {faults} (projection text NOT NULL, generation integer NOT NULL, "
+            f"position {db.type('bigint')} NOT NULL, error text NOT NULL, faulted_at {db.type('time')} NOT NULL, "
+            "PRIMARY KEY (projection, generation))",
+            faults=FAULTS,
+        )
+        cur.run(
+            "CREATE TABLE IF NOT EXISTS {skips} (projection text NOT NULL, generation integer NOT NULL, "
+            f"position {db.type('bigint')} NOT NULL, error text NOT NULL, reason text NOT NULL, "
+            f"skipped_at {db.type('time')} NOT NULL, PRIMARY KEY (projection, generation, position))",
+            skips=SKIPS,
+        )
 
 
 def generations(db: Database, name: str) -> list[Generation]:
     with db.reading() as cur:
         cur.run(
-            "SELECT g.generation, g.status, g.params, t.position FROM {registry} g JOIN {tracking} t "
-            "ON t.projection = g.projection AND t.generation = g.generation WHERE g.projection = %s "
-            "ORDER BY g.generation",
+            "SELECT g.generation, g.status, g.params, t.position, f.position AS fault_position, f.error, "
+            "f.faulted_at FROM {registry} g JOIN {tracking} t "
+            "ON t.projection = g.projection AND t.generation = g.generation "
+            "LEFT JOIN {faults} f ON f.projection = g.projection AND f.generation = g.generation "
+            "WHERE g.projection = %s ORDER BY g.generation",
             [name],
             registry=REGISTRY,
             tracking=TRACKING,
+            faults=FAULTS,
         )
         rows = cur.all()
-    return [Generation(name, r["generation"], r["status"], as_json(r["params"]), r["position"]) for r in rows]
+    return [
+        Generation(
+            name,
+            r["generation"],
+            r["status"],
+            as_json(r["params"]),
+            r["position"],
+            None if r["fault_position"] is None else Fault(r["fault_position"], r["error"], as_time(r["faulted_at"])),
+        )
+        for r in rows
+    ]
 
 
 def active(db: Database, name: str) -> Generation | None:
@@ -159,6 +196,8 @@ def drop_generation(db: Database, projection: type[Projection], number: int) -> 
             [projection.name, number],
             tracking=TRACKING,
         )
+        for table in (FAULTS, SKIPS):
+            cur.run("DELETE FROM {t} WHERE projection = %s AND generation = %s", [projection.name, number], t=table)
         cur.run(
             "DELETE FROM {registry} WHERE projection = %s AND generation = %s",
             [projection.name, number],

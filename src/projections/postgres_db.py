@@ -67,6 +67,9 @@ class PostgresDatabase(Database):
             max_size=pool_size,
             open=True,
             name=f"views-{schema}",
+            # Waiting for a connection is bounded like connecting: a database that is
+            # down fails a read in seconds (503 at the API), never hangs it.
+            timeout=float(self.conninfo.get("connect_timeout") or 30),
         )
 
     @contextmanager

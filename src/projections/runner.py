@@ -14,15 +14,17 @@ import logging
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
+from eventsourcing.persistence import Notification
 from psycopg.conninfo import make_conninfo
 from psycopg.sql import SQL, Identifier
 
 from domain.application import DisputeApp
-from projections import base
+from projections import base, faults
 from projections.base import Generation, TrackingConflict
 from projections.db import Database
 from projections.projection import Projection
@@ -121,22 +123,47 @@ class Follower:
         return found
 
     def step(self) -> int:
-        """Process one batch; the number of notifications consumed (0 when caught up)."""
+        """Process one batch; the number of notifications consumed (0 when caught up or stopped at a fault)."""
         generation = self.generation()
+        if generation.fault is not None:
+            return 0
         start = generation.position
         notifications = self.app.recorder.select_notifications(start, self.batch_size, inclusive_of_start=False)
         if not notifications:
             return 0
-        events: list[tuple[Any, int]] = [
-            (self.app.mapper.to_domain_event(n), n.id) for n in notifications if n.topic in self._topics
-        ]
         try:
+            events = [(self.app.mapper.to_domain_event(n), n.id) for n in notifications if n.topic in self._topics]
             base.apply_batch(self.db, self.projection, generation, start, notifications[-1].id, events)
         except TrackingConflict as conflict:
             log.info("%s: %s; another writer got there first, re-reading", self.projection.name, conflict)
             return len(notifications)
+        except faults.TRANSIENT:
+            raise
+        except Exception:  # the batch holds an event this projection cannot apply: find it
+            return self._one_by_one(generation, notifications)
         self.processed += len(notifications)
         return len(notifications)
+
+    def _one_by_one(self, generation: Generation, notifications: Sequence[Notification]) -> int:
+        """Apply a failed batch one event per transaction, up to the one that fails, and stop there."""
+        start, consumed = generation.position, 0
+        for n in notifications:
+            try:
+                events = [(self.app.mapper.to_domain_event(n), n.id)] if n.topic in self._topics else []
+                base.apply_batch(self.db, self.projection, generation, start, n.id, events)
+            except TrackingConflict:
+                return consumed
+            except faults.TRANSIENT:
+                raise
+            except Exception as error:
+                faults.record(self.db, self.projection.name, generation.number, n.id, faults.describe(error))
+                name = self.projection.name
+                log.exception("%s g%s: cannot apply the event at position %s; stopped there until "
+                              "`disputes projections retry|skip`", name, generation.number, n.id)  # fmt: skip
+                return consumed
+            start, consumed = n.id, consumed + 1
+            self.processed += 1
+        return consumed
 
     def catch_up(self, until: int | None = None) -> None:
         """Process until no events are left (or the view has reached `until`)."""
@@ -151,6 +178,9 @@ class Follower:
             try:
                 if self.step() == 0:
                     waiter.wait(idle_wait)
+            except faults.TRANSIENT as e:
+                log.warning("%s: the database failed (%s); retrying in 1s", self.projection.name, faults.describe(e))
+                stop.wait(1.0)
             except Exception:
                 log.exception("%s: projection step failed; retrying in 1s", self.projection.name)
                 stop.wait(1.0)

@@ -17,6 +17,7 @@ from service.evidence import EvidenceUploads
 from service.feed import CommitSignal, EventFeed
 from service.metrics import Metrics
 from service.ports import BlobStore, IdempotencyStore
+from service.rate_limits import RateLimits
 from service.settings import Settings
 from service.webhooks.model import WebhookStore
 from service.webhooks.subscriptions import Webhooks
@@ -51,8 +52,10 @@ class Services:
     evidence: EvidenceUploads = field(init=False)
     feed: EventFeed = field(init=False)
     webhooks: Webhooks | None = field(init=False)
+    rate_limits: RateLimits = field(init=False)
 
     def __post_init__(self) -> None:
+        self.rate_limits = RateLimits(self.settings)
         self.commands = CommandService(self.app, self.idempotency)
         self.evidence = EvidenceUploads(self.app, self.blobs, self.clock)
         self.feed = EventFeed(self.app)
@@ -60,12 +63,22 @@ class Services:
         self.webhooks = Webhooks(store, self.feed, self.settings, self.clock) if store is not None else None
         self.app.listeners.append(self.commits.notify)
 
-    def view_positions(self, head: int) -> dict[str, dict[str, int | None]]:
-        """Each read model's tracked position and its lag behind `head`."""
-        positions: dict[str, dict[str, int | None]] = {}
+    def view_positions(self, head: int) -> dict[str, dict[str, int | str | None]]:
+        """Each read model's tracked position, its lag behind `head`, and whether it
+        is stopped at an event it cannot apply (`faulted`, with that event's position
+        and the error)."""
+        positions: dict[str, dict[str, int | str | None]] = {}
         for name in PROJECTIONS:
-            position = self.view_position(name)
-            positions[name] = {"position": position, "lag": None if position is None else max(head - position, 0)}
+            generation = base.active(self.views, name)
+            position = generation.position if generation else None
+            fault = generation.fault if generation else None
+            positions[name] = {
+                "position": position,
+                "lag": None if position is None else max(head - position, 0),
+                "status": "faulted" if fault else "running",
+                "fault_position": fault.position if fault else None,
+                "fault_error": fault.error if fault else None,
+            }
         return positions
 
     def view_position(self, name: str) -> int | None:

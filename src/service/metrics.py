@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from domain.events import DisputeOpened, DisputeResolved, DisputeWithdrawn
 
 
 class Metrics:
@@ -21,6 +30,40 @@ class Metrics:
             ["method", "route"],
             registry=self.registry,
         )
+        # process_* (CPU, memory, file descriptors), python_gc_*, python_info: the
+        # default registry's collectors, registered on ours too.
+        for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+            self.registry.register(collector)
+        self.opened = Counter("disputes_opened_total", "Disputes opened", registry=self.registry)
+        self.resolved = Counter(
+            "disputes_resolved_total", "Disputes closed, by how they were resolved", ["how"], registry=self.registry
+        )
+        self.refunds = Counter(
+            "disputes_refunds_total",
+            "Resolutions that refund the buyer, by currency",
+            ["currency"],
+            registry=self.registry,
+        )
+        self.refunded = Counter(
+            "disputes_refunded_minor_units_total",
+            "Amount refunded by resolutions, in the currency's minor units",
+            ["currency"],
+            registry=self.registry,
+        )
+
+    def observe_events(self, events: Iterable[object]) -> None:
+        """Count the business facts in events just committed (every process that saves)."""
+        for event in events:
+            if isinstance(event, DisputeOpened):
+                self.opened.inc()
+            elif isinstance(event, DisputeResolved):
+                self.resolved.labels(event.how).inc()
+                if event.refund:
+                    currency = str(event.refund["currency"])
+                    self.refunds.labels(currency).inc()
+                    self.refunded.labels(currency).inc(int(event.refund["amount_minor"]))
+            elif isinstance(event, DisputeWithdrawn):
+                self.resolved.labels("withdrawn").inc()
 
     def gauge(
         self,

@@ -52,7 +52,6 @@ class IdempotencyStore(ABC):
         """Record the outcome of a command that appended nothing (an error)."""
 
 
-
 # ------------------------------------------------------------------ blobs
 class BlobIntegrityError(Exception):
     """A stored blob no longer matches the sha256 it was recorded with."""

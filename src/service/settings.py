@@ -10,25 +10,52 @@ import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from psycopg.conninfo import conninfo_to_dict
 from pydantic import Field, TypeAdapter, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.policy import Policy
 
+
+class ConfigurationError(RuntimeError):
+    """The settings cannot work together (e.g. no JWT secret outside dev)."""
+
+
 DEFAULT_DATABASE_URL = "sqlite:///var/disputes.sqlite"
 
 
+def libpq_params(url: str) -> tuple[dict[str, str], str]:
+    """(the URL's connection parameters as libpq reads them, its `?schema=`)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((v for k, v in query if k == "schema"), "")
+    rest = urlencode([(k, v) for k, v in query if k != "schema"])
+    parsed = conninfo_to_dict(urlunsplit(("postgresql", parts.netloc, parts.path, rest, parts.fragment)))
+    return {k: str(v) for k, v in parsed.items() if v is not None}, schema
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DISPUTES_", extra="ignore", hide_input_in_errors=True)
+    model_config = SettingsConfigDict(
+        env_prefix="DISPUTES_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     env: Literal["dev", "test", "production"] = "dev"
     database_url: str = DEFAULT_DATABASE_URL
     postgres_schema: str = ""
     postgres_pool_size: int = Field(default=5, ge=1)
     postgres_max_overflow: int = Field(default=10, ge=0)
+    postgres_connect_timeout: int = Field(
+        default=5, ge=1, description="seconds to wait for a Postgres connection (pooled or new) before giving up"
+    )
     jwt_secret: str | None = None
+    jwt_jwks_url: str = Field(default="", description="an identity provider's JWKS: RS256/ES256 tokens only")
+    jwt_issuer: str = ""
+    jwt_audience: str = ""
+    jwt_subject_claim: str = Field(default="sub", min_length=1)
+    jwt_role_claim: str = Field(default="role", min_length=1)
+    cors_origins: str = Field(default="", description="comma-separated origins browsers may call from (empty: off)")
     host: str = "127.0.0.1"
     port: int = 8000
     var_dir: Path = Path("var")
@@ -56,6 +83,20 @@ class Settings(BaseSettings):
     webhook_retry_schedule: str = "PT5S,PT5M,PT30M,PT2H,PT5H,PT10H"
     webhook_allow_private: bool | None = Field(default=None, description="default: true in dev and test only")
     webhook_workers: int = Field(default=4, ge=1, description="subscriptions one delivery worker serves at once")
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0, description="largest JSON request body (413)")
+    max_header_bytes: int = Field(default=16 * 1024, gt=0, description="largest request header block (431)")
+    body_read_timeout: timedelta = Field(
+        default=timedelta(seconds=30), description="longest wait for the next piece of a request body (408)"
+    )
+    keep_alive_timeout: timedelta = Field(default=timedelta(seconds=5), description="idle keep-alive connections")
+    max_messages_per_dispute: int = Field(default=1000, gt=0)
+    rate_limit_storage: str = Field(default="memory://", description="memory:// or redis://host:port/db")
+    rate_limit_prefix: str = Field(default="disputes", min_length=1, description="key prefix in the storage")
+    command_rate: int = Field(default=50, gt=0, description="commands per second per actor, sustained")
+    command_burst: int = Field(default=100, gt=0, description="commands per actor at once")
+    read_rate: int = Field(default=200, gt=0, description="reads per second per actor")
+    log_format: Literal["json", "console"] = Field(default="json", description="json lines, or console for humans")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     fault_injection: Literal["", "crash_after_commit"] = Field(
         default="", description="dev/test only: crash_after_commit exits after a command commits, before it answers"
     )
@@ -65,6 +106,39 @@ class Settings(BaseSettings):
         if self.fault_injection and self.env not in ("dev", "test"):
             raise ValueError("DISPUTES_FAULT_INJECTION is refused outside dev and test")
         return self
+
+    @model_validator(mode="after")
+    def provider_tokens_name_their_issuer_and_audience(self) -> Settings:
+        # A provider's keys sign tokens for many applications: only ours may pass.
+        if self.jwt_jwks_url and not (self.jwt_issuer and self.jwt_audience):
+            raise ValueError("DISPUTES_JWT_JWKS_URL needs DISPUTES_JWT_ISSUER and DISPUTES_JWT_AUDIENCE")
+        return self
+
+    @field_validator("jwt_jwks_url")
+    @classmethod
+    def http_url(cls, value: str) -> str:
+        url = urlsplit(value)
+        if value and (url.scheme not in ("http", "https") or not url.hostname):
+            raise ValueError("must be an http:// or https:// URL (the identity provider's JWKS)")
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def origins(cls, value: str) -> str:
+        for origin in cls.split_origins(value):
+            url = urlsplit(origin)
+            exact = url.scheme in ("http", "https") and url.hostname and f"{url.scheme}://{url.netloc}" == origin
+            if origin != "*" and not exact:
+                raise ValueError(f"{origin!r} is not an origin: use scheme://host[:port] (no path), or *")
+        return value
+
+    @staticmethod
+    def split_origins(value: str) -> list[str]:
+        return [origin.strip() for origin in value.split(",") if origin.strip()]
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return self.split_origins(self.cors_origins)
 
     @field_validator(
         "seller_response_window",
@@ -77,6 +151,8 @@ class Settings(BaseSettings):
         "scheduler_interval",
         "stream_heartbeat",
         "stream_max_duration",
+        "body_read_timeout",
+        "keep_alive_timeout",
     )
     @classmethod
     def positive(cls, value: timedelta) -> timedelta:
@@ -138,12 +214,24 @@ class Settings(BaseSettings):
             raise ValueError(f"must decode to a 16, 24 or 32 byte AES key, not {size} bytes")
         return value
 
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def known_rate_limit_storage(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("memory", "redis", "rediss"):
+            raise ValueError("use memory:// or redis://host:port/db")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def known_scheme(cls, value: str) -> str:
         scheme = urlsplit(value).scheme
         if scheme not in ("memory", "sqlite", "postgresql", "postgres"):
             raise ValueError("use sqlite:///path, postgresql://user:pass@host:port/db or memory://")
+        if scheme.startswith("postgres"):
+            try:
+                libpq_params(value)
+            except Exception as e:  # psycopg.ProgrammingError: libpq's own words
+                raise ValueError(f"not a Postgres URL libpq accepts: {e}") from None
         return value
 
     @property
@@ -167,20 +255,27 @@ class Settings(BaseSettings):
             evidence_window=self.evidence_window,
             review_sla=self.review_sla,
             max_evidence_bytes_per_party=self.max_evidence_bytes_per_party,
+            max_messages_per_dispute=self.max_messages_per_dispute,
         )
 
     def postgres_params(self) -> dict[str, str]:
-        url = urlsplit(self.database_url)
-        query = parse_qs(url.query)
-        schema = self.postgres_schema or query.get("schema", [""])[0] or "public"
-        return {
-            "dbname": url.path.lstrip("/") or "postgres",
-            "host": url.hostname or "127.0.0.1",
-            "port": str(url.port or 5432),
-            "user": unquote(url.username or "postgres"),
-            "password": unquote(url.password or ""),
-            "schema": schema,
-        }
+        """The URL parsed by libpq's own rules (psycopg's conninfo), so every
+        parameter it carries (sslmode, sslrootcert, connect_timeout, options...)
+        reaches every connection; `?schema=` is ours and is taken out first."""
+        params, url_schema = libpq_params(self.database_url)
+        params.setdefault("dbname", "postgres")
+        params.setdefault("host", "127.0.0.1")
+        params.setdefault("port", "5432")
+        params.setdefault("user", "postgres")
+        params.setdefault("password", "")
+        params.setdefault("connect_timeout", str(self.postgres_connect_timeout))
+        params["schema"] = self.postgres_schema or url_schema or "public"
+        return params
+
+    def postgres_extra_params(self) -> dict[str, str]:
+        """libpq parameters beyond the five the event store library passes itself."""
+        named = {"dbname", "host", "port", "user", "password", "schema"}
+        return {k: v for k, v in self.postgres_params().items() if k not in named}
 
     def eventsourcing_env(self) -> dict[str, str]:
         env = {
@@ -213,5 +308,7 @@ class Settings(BaseSettings):
                 POSTGRES_POOL_SIZE=str(self.postgres_pool_size),
                 POSTGRES_MAX_OVERFLOW=str(self.postgres_max_overflow),
                 POSTGRES_LOCK_TIMEOUT="10",
+                POSTGRES_CONNECT_TIMEOUT=str(self.postgres_connect_timeout),
+                POSTGRES_EXTRA_CONNINFO=json.dumps(self.postgres_extra_params()),
             )
         return env

@@ -19,6 +19,7 @@ tests/service/test_eventsourcing_contract.py, which names this module.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 from uuid import UUID
 
@@ -26,6 +27,7 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import Recording
 
 from domain.application import DisputeApp
+from domain.policy import Policy
 
 log = logging.getLogger("disputes.application")
 
@@ -36,6 +38,11 @@ class StoreApp(DisputeApp):
     # The library names a subclass after its class unless it sets `name`, and the
     # name picks the Postgres tables (disputes_events, ...) and the env prefix.
     name = DisputeApp.name
+
+    def __init__(self, env: Mapping[str, str] | None = None, policy: Policy | None = None) -> None:
+        super().__init__(env, policy)
+        self.observers: list[Callable[[list[Any]], None]] = []
+        """Handed the domain events of each save once committed (business metrics)."""
 
     # ------------------------------------------------ public, for the store
     def record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
@@ -70,6 +77,11 @@ class StoreApp(DisputeApp):
         that new events are committed. In-process followers (projections,
         scheduler) register in `listeners` to be woken instead of polling. A failing
         listener is logged: the events are saved whatever it does."""
+        for observe in self.observers:
+            try:
+                observe([recording.domain_event for recording in recordings])
+            except Exception:
+                log.exception("a save observer failed; the events are saved")
         for listener in self.listeners:
             try:
                 listener()

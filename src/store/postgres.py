@@ -21,6 +21,8 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
+from eventsourcing.utils import Environment
+from psycopg.conninfo import make_conninfo
 from psycopg.sql import SQL, Identifier
 
 from service.ports import IdempotencyClaim, IdempotencyKeyTaken, IdempotencyRecord, IdempotencyStore
@@ -168,18 +170,23 @@ class PostgresRecorder(PostgresApplicationRecorder, IdempotencyStore):
 
 
 class Factory(PostgresFactory):
+    """The library's factory, plus the libpq parameters it does not pass itself
+    (sslmode, sslrootcert, connect_timeout...): Settings.postgres_params parses
+    the URL with psycopg's conninfo and hands the rest over as JSON."""
+
     application_recorder_class = PostgresRecorder
+
+    def __init__(self, env: Environment) -> None:
+        super().__init__(env)
+        extra = json.loads(env.get("POSTGRES_EXTRA_CONNINFO") or "{}")
+        # The pool opens lazily, so its connection arguments can still grow here.
+        kwargs = self.datastore.pool.kwargs
+        assert isinstance(kwargs, dict), "the library hands the pool a dict of connection arguments"
+        kwargs.update(extra)
 
 
 def ensure_schema(params: dict[str, str]) -> None:
     """Create the configured schema (tables are created by the recorders)."""
-    with psycopg.connect(
-        dbname=params["dbname"],
-        host=params["host"],
-        port=params["port"],
-        user=params["user"],
-        password=params["password"],
-        autocommit=True,
-        connect_timeout=5,
-    ) as conn:
+    conninfo = make_conninfo(**{"connect_timeout": "5", **{k: v for k, v in params.items() if k != "schema"}})
+    with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(params["schema"])))

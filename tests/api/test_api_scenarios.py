@@ -150,7 +150,8 @@ def test_quality_issue_negotiated_escalated_and_ruled_with_a_partial_refund(clie
     assert (outcome["how"], outcome["outcome"], outcome["refund"]) == ("ruling", "refund_partial", usd(2500))
     download = agent.get(f"{path}/evidence/{photo.json()['id']}/content")
     assert download.status_code == 200 and download.content == PNG
-    assert download.headers["content-type"] == "image/png"
+    assert download.headers["content-type"] == "application/octet-stream"
+    assert download.headers["x-media-type"] == "image/png"
     score = wait_for(lambda: agent.get("/v1/sellers/seller-1/score").json(), lambda s: s["score"] == 9)
     assert score["breakdown"]["ruling_refund_partial_at_fault"] == {"count": 1, "points": 6}
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from fastapi.testclient import TestClient
 
 from support.contract import ANALYST, AUDITOR, BUYER, PNG, open_dispute, under_review
 
 
-def test_evidence_download_honours_x_min_position(contract_client: TestClient) -> None:
-    """api.md: "Any read endpoint accepts `X-Min-Position: N` and waits (bounded,
-    default <= 2 s) until its read model has processed N; if it cannot, 503 with
-    `Retry-After`." The evidence download honours it too."""
+def test_evidence_download_honours_x_min_position(contract_client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """api.md: every read accepts `X-Min-Position: N`; issue 11 (item 8) changed the
+    contract for a position the store never issued: 422 `position_unknown` at
+    once (it was a 503 after waiting 2 s). The evidence download honours it too."""
     d = open_dispute(contract_client)
     r = contract_client.post(
         f"/v1/disputes/{d['id']}/evidence",
@@ -21,15 +22,16 @@ def test_evidence_download_honours_x_min_position(contract_client: TestClient) -
         headers=BUYER,
     )
     assert r.status_code == 201, r.text
-    unreachable = str(int(r.headers["X-Position"]) + 10_000)
+    path = f"/v1/disputes/{d['id']}/evidence/{r.json()['id']}/content"
+    unissued = str(int(r.headers["X-Position"]) + 10_000)
+    monkeypatch.setattr("api.readiness.MAX_WAIT_SECONDS", 30.0)  # a read that waited would take 30 s
     started = time.monotonic()
-    got = contract_client.get(
-        f"/v1/disputes/{d['id']}/evidence/{r.json()['id']}/content",
-        headers={**BUYER, "X-Min-Position": unreachable},
-    )
-    assert time.monotonic() - started < 5
-    assert got.status_code == 503, f"{got.status_code}: X-Min-Position was ignored"
-    assert "retry-after" in got.headers
+    got = contract_client.get(path, headers={**BUYER, "X-Min-Position": unissued})
+    assert time.monotonic() - started < 10
+    assert got.status_code == 422, f"{got.status_code}: X-Min-Position was ignored"
+    assert got.json()["code"] == "position_unknown"
+    served = contract_client.get(path, headers={**BUYER, "X-Min-Position": r.headers["X-Position"]})
+    assert served.status_code == 200
 
 
 def test_state_as_of_response_has_etag(contract_client: TestClient) -> None:

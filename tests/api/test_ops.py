@@ -19,6 +19,7 @@ from support.builders import Scenario
 from support.stores import settings_for
 
 SECRET = "test-secret-0123456789abcdef0123456789"
+RUNNING = {"status": "running", "fault_position": None, "fault_error": None}
 
 
 def metric(text: str, name: str, view: str) -> float:
@@ -41,7 +42,7 @@ def test_readiness_and_metrics_report_each_views_position_and_lag(
         assert behind.status_code == 503, "views 4 events behind, more than the allowed 2"
         body = behind.json()
         assert (body["status"], body["database"], body["head_position"]) == ("catching_up", "ok", 4)
-        assert body["views"]["timeline"] == {"position": 0, "lag": 4}
+        assert body["views"]["timeline"] == RUNNING | {"position": 0, "lag": 4}
         scraped = client.get("/metrics").text
         assert metric(scraped, "disputes_projection_lag", "timeline") == 4.0
         assert metric(scraped, "disputes_projection_position", "dispute_list") == 0.0
@@ -50,7 +51,7 @@ def test_readiness_and_metrics_report_each_views_position_and_lag(
         ready = client.get("/readyz")
         assert ready.status_code == 200 and ready.json()["status"] == "ready"
         assert set(ready.json()["views"]) == set(PROJECTIONS)
-        assert all(v == {"position": 4, "lag": 0} for v in ready.json()["views"].values())
+        assert all(v == RUNNING | {"position": 4, "lag": 0} for v in ready.json()["views"].values())
         scraped = client.get("/metrics").text
         assert metric(scraped, "disputes_projection_lag", "timeline") == 0.0
         assert 'disputes_http_requests_total{method="GET",route="/readyz",status="503"} 1.0' in scraped

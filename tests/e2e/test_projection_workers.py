@@ -24,6 +24,7 @@ from projections.db import Database
 from projections.runner import Follower
 from service.settings import Settings
 from support.builders import AGENT, SELLER, T0, Scenario, scenario_in
+from support.rebuild import clean_copy, table_rows
 from support.stores import settings_for
 
 pytestmark = [pytest.mark.slow]
@@ -54,13 +55,6 @@ def populate(app: DisputeApp, disputes: int) -> None:
             app.issue_ruling(s.id, s.clock.ctx(AGENT), Outcome.REFUND_FULL, None, True, "fault")
 
 
-def table_rows(db: Database, table: str) -> list[tuple[object, ...]]:
-    with db.reading() as cur:
-        cur.run("SELECT * FROM {t}", t=table)
-        rows = cur.all()
-    return sorted((tuple(sorted((k, str(v)) for k, v in r.items())) for r in rows), key=repr)
-
-
 def progress(db: Database) -> int:
     """Events processed, summed over the views' active generations."""
     return sum(g.position for g in (base.active(db, p) for p in PROJECTIONS) if g is not None)
@@ -68,18 +62,6 @@ def progress(db: Database) -> int:
 
 def caught_up(db: Database, head: int) -> bool:
     return progress(db) == head * len(PROJECTIONS)
-
-
-def clean_copy(app: DisputeApp, db: Database, settings: Settings) -> dict[str, list[tuple[object, ...]]]:
-    """Every table as a fresh single-process build from position 0 would fill it."""
-    copies = {}
-    for projection in PROJECTIONS.values():
-        number = base.create_generation(db, projection, projection.params_from(settings), activate=False)
-        Follower(app, db, projection, generation_number=number).catch_up()
-        for table in projection.tables:
-            copies[table] = table_rows(db, base.physical(table, number))
-        base.drop_generation(db, projection, number)
-    return copies
 
 
 @pytest.fixture(params=BACKENDS)

@@ -451,6 +451,9 @@ def test_postgres_lock_table_and_notify_channel_act_on_the_cursor_they_are_given
         assert isinstance(recorder, PostgresApplicationRecorder)
         lock = contract("store/postgres.py", "_lock_table")
         notify = contract("store/postgres.py", "_notify_channel")
+        # A channel of this test's own: every schema's recorder notifies on the same
+        # "disputes_events", so other tests' commits would be heard there too.
+        recorder.channel_name = f"contract_{uuid4().hex}"
         with psycopg.connect(postgres_url, autocommit=True) as listener:
             listener.execute(SQL("LISTEN {}").format(Identifier(recorder.channel_name)))
             with recorder.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -64,3 +66,39 @@ def test_unknown_database_schemes_and_penalty_weights_are_refused() -> None:
     with pytest.raises(ValidationError):
         Settings(penalty_weights='{"bribery": 3}')
     assert Settings(penalty_weights='{"opened": 2}').penalty_weights == '{"opened": 2}'
+
+
+def test_a_dotenv_file_in_the_working_directory_is_read_and_the_environment_wins(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("DISPUTES_"):
+            monkeypatch.delenv(name)
+    (tmp_path / ".env").write_text("DISPUTES_PORT=8123\nDISPUTES_LOG_FORMAT=console\nOTHER_TOOL=ignored\n")
+    monkeypatch.chdir(tmp_path)
+    assert (Settings().port, Settings().log_format) == (8123, "console")
+    monkeypatch.setenv("DISPUTES_PORT", "8124")
+    assert Settings().port == 8124
+
+
+def test_postgres_url_parameters_are_parsed_by_libpq_and_kept() -> None:
+    settings = Settings(
+        database_url="postgres://app:p%2Fw@db.internal/disputes?sslmode=verify-full&sslrootcert=/etc/ca.pem"
+        "&application_name=disputes-api&connect_timeout=7&schema=tenant1"
+    )
+    params = settings.postgres_params()
+    assert params["sslmode"] == "verify-full" and params["sslrootcert"] == "/etc/ca.pem"
+    assert (params["application_name"], params["connect_timeout"]) == ("disputes-api", "7")
+    assert (params["password"], params["port"], params["schema"]) == ("p/w", "5432", "tenant1")
+    env = settings.eventsourcing_env()
+    assert json.loads(env["POSTGRES_EXTRA_CONNINFO"]) == {
+        "sslmode": "verify-full",
+        "sslrootcert": "/etc/ca.pem",
+        "application_name": "disputes-api",
+        "connect_timeout": "7",
+    }
+
+
+def test_a_postgres_url_libpq_refuses_is_a_configuration_error() -> None:
+    with pytest.raises(ValidationError, match="libpq"):
+        Settings(database_url="postgresql://host/db?sslmode=sometimes&nonsense_option=1")

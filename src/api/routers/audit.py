@@ -18,8 +18,7 @@ from api.instants import checked_instant
 from api.pagination import BIGINT, CursorParam, Limit, decode_cursor, page
 from api.problems import ApiProblem
 from api.readiness import wait_for_event_store, wait_for_view
-from api.routers.common import READ_ERRORS as ERRORS
-from api.routers.common import READ_HEADERS, MinPosition
+from api.routers.common import DISPUTE_READ, LIST, READ, DisputeId, MinPosition, read_docs
 from api.schemas import DisputeOut
 from domain.visibility import Read, ensure_may_read
 from projections import audit_log
@@ -27,6 +26,7 @@ from projections.audit_log import AuditFilter
 from service import audit as audit_reads
 
 router = APIRouter(tags=["audit"])
+HISTORY_READ = (*DISPUTE_READ, "role_not_allowed")
 
 
 def cursor_position(cursor: str | None, name: str) -> int:
@@ -55,19 +55,21 @@ Filters = Annotated[AuditFilter, Depends(audit_filter)]
 
 @router.get(
     "/v1/disputes/{dispute_id}/history",
+    operation_id="get_history",
     response_model=HistoryPage,
-    responses=ERRORS,
-    tags=["disputes"],
+    response_description="a page of stored events, in order",
+    responses=read_docs(*HISTORY_READ, "invalid_cursor"),
     summary="Every stored event of a dispute, as recorded, with positions and chain hashes",
 )
 async def history(
-    dispute_id: UUID,
+    dispute_id: DisputeId,
     svc: ServicesDep,
     actor: CallerDep,
     limit: Limit = 50,
     cursor: CursorParam = None,
     x_min_position: MinPosition = None,
 ) -> JSONResponse:
+    """The raw events as recorded, read from the event store (auditors, agents)."""
     after = cursor_position(cursor, "version")
     await wait_for_event_store(svc, x_min_position)
     events = await run_in_threadpool(audit_reads.history, svc.app, dispute_id, actor, after, limit + 1)
@@ -76,19 +78,21 @@ async def history(
 
 @router.get(
     "/v1/disputes/{dispute_id}/state",
+    operation_id="get_state",
     response_model=DisputeOut,
-    responses={**ERRORS, 200: {"headers": READ_HEADERS}},
-    tags=["disputes"],
+    response_description="the dispute as it was then",
+    responses=read_docs(*HISTORY_READ, "version_not_found", "integrity_error", etag=True),
     summary="The dispute exactly as it was at a version or an instant, rebuilt from the event store",
 )
 async def state(
-    dispute_id: UUID,
+    dispute_id: DisputeId,
     svc: ServicesDep,
     actor: CallerDep,
     version: Annotated[int | None, Query(ge=1, le=BIGINT, description="the version to rebuild")] = None,
     at: Annotated[datetime | None, Query(description="an instant (RFC 3339; UTC if no offset)")] = None,
     x_min_position: MinPosition = None,
 ) -> JSONResponse:
+    """Give exactly one of `version` or `at` (auditors, agents)."""
     if (version is None) == (at is None):
         raise ApiProblem(422, "validation_error", "give exactly one of version or at")
     at = checked_instant(at, "at")
@@ -101,17 +105,26 @@ async def state(
 
 @router.get(
     "/v1/disputes/{dispute_id}/verify",
+    operation_id="verify_dispute",
     response_model=VerifyOut,
-    responses=ERRORS,
-    tags=["disputes"],
+    response_description="whether the chain holds, and where it breaks if not",
+    responses=read_docs(*HISTORY_READ),
     summary="Recompute the dispute's hash chain from the stored events (auditors)",
 )
-async def verify(dispute_id: UUID, svc: ServicesDep, actor: CallerDep, x_min_position: MinPosition = None) -> Any:
+async def verify(dispute_id: DisputeId, svc: ServicesDep, actor: CallerDep, x_min_position: MinPosition = None) -> Any:
+    """Recompute every event's chain hash from the stored records (auditors)."""
     await wait_for_event_store(svc, x_min_position)
     return verify_out(await run_in_threadpool(audit_reads.verify, svc.app, dispute_id, actor))
 
 
-@router.get("/v1/audit", response_model=AuditPage, responses=ERRORS, summary="The audit log across disputes")
+@router.get(
+    "/v1/audit",
+    operation_id="list_audit_entries",
+    response_model=AuditPage,
+    response_description="a page of audit entries, in order",
+    responses=read_docs(*LIST, "role_not_allowed"),
+    summary="The audit log across disputes",
+)
 async def audit(
     svc: ServicesDep,
     actor: CallerDep,
@@ -120,6 +133,7 @@ async def audit(
     cursor: CursorParam = None,
     x_min_position: MinPosition = None,
 ) -> JSONResponse:
+    """Every event of every dispute, filtered (auditors)."""
     ensure_may_read(actor, Read.AUDIT_LOG)
     after = cursor_position(cursor, "position")
     await wait_for_view(svc, audit_log.AuditLog.name, x_min_position)
@@ -129,9 +143,10 @@ async def audit(
 
 @router.get(
     "/v1/audit/export",
+    operation_id="export_audit_log",
     response_class=StreamingResponse,
     responses={
-        **ERRORS,
+        **read_docs(*READ, "role_not_allowed"),
         200: {"description": "the filtered audit log, streamed", "content": audit_export.OPENAPI_CONTENT},
     },
     summary="Export the audit log as JSON Lines or CSV, streamed in bounded memory",
@@ -145,6 +160,7 @@ async def export(
     ] = audit_export.ExportFormat.JSONL,
     x_min_position: MinPosition = None,
 ) -> StreamingResponse:
+    """The whole filtered log as one streamed file (auditors)."""
     ensure_may_read(actor, Read.AUDIT_LOG)
     await wait_for_view(svc, audit_log.AuditLog.name, x_min_position)
     body = audit_export.encode(fmt, audit_log.all_entries(svc.views, filters))

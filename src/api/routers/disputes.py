@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-from uuid import UUID
-
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from api import presenters
 from api.commands import handle
 from api.deps import CallerDep, ServicesDep
-from api.problems import responses
 from api.readiness import wait_for_event_store
-from api.routers.common import IDEMPOTENCY_DOC, READ_HEADERS, MinPosition, command_docs
+from api.routers.common import (
+    COMMAND,
+    CREATED_HEADERS,
+    DISPUTE_READ,
+    MONEY,
+    DisputeId,
+    IdempotencyKey,
+    MinPosition,
+    problem_docs,
+    read_docs,
+)
 from api.schemas import DisputeOut, OpenDisputeIn
 from domain.values import Money
 
@@ -27,11 +33,17 @@ def money_from_api(value: object) -> Money | None:
     return Money(value.amount_minor, value.currency)  # type: ignore[attr-defined]
 
 
+NOT_YET_A_DISPUTE = ("not_party", "dispute_not_found", "invalid_transition", "version_conflict")
+OPENING = tuple(code for code in COMMAND if code not in NOT_YET_A_DISPUTE)
+
+
 @router.post(
     "",
     status_code=201,
+    operation_id="open_dispute",
     response_model=DisputeOut,
-    responses=command_docs(201, 403, 409),
+    response_description="the dispute opened, as the buyer sees it",
+    responses={**problem_docs(*OPENING, *MONEY, "dispute_exists"), 201: {"headers": CREATED_HEADERS}},
     summary="Open a dispute on an order (buyers)",
 )
 def open_dispute(
@@ -39,8 +51,10 @@ def open_dispute(
     request: Request,
     svc: ServicesDep,
     actor: CallerDep,
-    idempotency_key: Annotated[str | None, Header(description=IDEMPOTENCY_DOC)] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    """A buyer opens one dispute per order, asking for a remedy (and a refund for
+    refund remedies); the seller is the first to act."""
     return handle(
         request,
         svc,
@@ -64,16 +78,20 @@ def open_dispute(
 
 @router.get(
     "/{dispute_id}",
+    operation_id="get_dispute",
     response_model=DisputeOut,
-    responses={**responses(401, 404, 422, 503), 200: {"headers": READ_HEADERS}},
+    response_description="the dispute, as the caller may see it",
+    responses=read_docs(*DISPUTE_READ, "integrity_error", etag=True),
     summary="Read a dispute as the caller may see it",
 )
 async def get_dispute(
-    dispute_id: UUID,
+    dispute_id: DisputeId,
     svc: ServicesDep,
     actor: CallerDep,
     x_min_position: MinPosition = None,
 ) -> JSONResponse:
+    """Read from the event store itself: parties see what they may read, analysts
+    see no message bodies. `allowed_actions` lists what the caller may do now."""
     await wait_for_event_store(svc, x_min_position)
     ctx_now = svc.clock()
     dispute = await run_in_threadpool(svc.app.dispute_for, dispute_id, actor)

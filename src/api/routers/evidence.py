@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import TypeAdapter, ValidationError
 
 from api.commands import command_request, execute
 from api.deps import CallerDep, ServicesDep
-from api.problems import ApiProblem, responses
+from api.problems import ApiProblem
 from api.readiness import wait_for_event_store
-from api.routers.common import IDEMPOTENCY_DOC, IF_MATCH_DOC, MinPosition, command_docs
+from api.routers.common import (
+    DISPUTE_READ,
+    DisputeId,
+    EvidenceId,
+    IdempotencyKey,
+    IfMatch,
+    MinPosition,
+    command_docs,
+    read_docs,
+)
 from api.schemas import EvidenceOut, Text
 from api.uploads import EvidenceForm, read_evidence_form
 from domain.values import Actor, EvidenceKind
@@ -49,11 +57,34 @@ UPLOAD_SCHEMA = {
                         "kind": {"type": "string", "enum": [k.value for k in EvidenceKind]},
                         "description": {"type": "string", "maxLength": 2000},
                     },
-                }
+                },
+                "example": {"file": "(the file's bytes)", "kind": "photo", "description": "the box"},
             }
         },
     }
 }
+OCTET_STREAM = "application/octet-stream"
+DOWNLOAD_HEADERS = {
+    "X-Media-Type": {
+        "description": "the file's real media type, read from its bytes at upload: " + ", ".join(EXTENSIONS),
+        "schema": {"type": "string", "enum": list(EXTENSIONS)},
+    },
+    "ETag": {"description": "the file's sha256 in quotes", "schema": {"type": "string"}},
+    "Content-Disposition": {"description": 'attachment; filename="<evidence id>.<ext>"', "schema": {"type": "string"}},
+}
+DOWNLOAD = {
+    "description": f"the file's bytes, always as {OCTET_STREAM}; its real media type is in X-Media-Type",
+    "headers": DOWNLOAD_HEADERS,
+    "content": {OCTET_STREAM: {"schema": {"type": "string", "format": "binary"}, "example": "(the file's bytes)"}},
+}
+UPLOAD_CODES = (
+    "evidence_window_closed",
+    "evidence_too_large",
+    "evidence_quota_exceeded",
+    "unsupported_media_type",
+    "multipart_required",
+    "upload_incomplete",
+)
 
 
 def _checked_fields(form: EvidenceForm) -> tuple[EvidenceKind, str]:
@@ -74,19 +105,24 @@ def _checked_fields(form: EvidenceForm) -> tuple[EvidenceKind, str]:
 @router.post(
     "",
     status_code=201,
+    operation_id="submit_evidence",
     response_model=EvidenceOut,
-    responses=command_docs(201, 403, 409, 412, 413, 415),
+    response_description="the evidence recorded; Location is its download URL",
+    responses=command_docs(201, *UPLOAD_CODES),
     openapi_extra=UPLOAD_SCHEMA,
     summary="Upload an evidence file (JPEG, PNG, WEBP, GIF, MP4 or PDF)",
 )
 async def submit_evidence(
-    dispute_id: UUID,
+    dispute_id: DisputeId,
     request: Request,
     svc: ServicesDep,
     actor: CallerDep,
-    if_match: Annotated[str | None, Header(description=IF_MATCH_DOC)] = None,
-    idempotency_key: Annotated[str | None, Header(description=IDEMPOTENCY_DOC)] = None,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    """A party or an agent uploads one file (multipart/form-data: `file`, `kind`,
+    `description`). Its media type is read from its bytes; it is streamed to the
+    blob store and hashed as it arrives."""
     if not idempotency_key:
         # With an Idempotency-Key a refusal must be recorded under the key (with
         # the file's fingerprint), so such requests refuse on the command path.
@@ -115,18 +151,26 @@ async def submit_evidence(
 
 @router.get(
     "/{evidence_id}/content",
+    operation_id="download_evidence",
     response_class=StreamingResponse,
     responses={
-        **responses(401, 403, 404, 422, 500, 503),
-        200: {"content": {t: {"schema": {"type": "string", "format": "binary"}} for t in EXTENSIONS}},
+        **read_docs(*DISPUTE_READ, "role_not_allowed", "evidence_not_found", "integrity_error"),
+        200: DOWNLOAD,
     },
     summary="Download an evidence file, checked against its recorded sha256",
 )
 async def download_evidence(
-    dispute_id: UUID, evidence_id: str, svc: ServicesDep, actor: CallerDep, x_min_position: MinPosition = None
+    dispute_id: DisputeId,
+    evidence_id: EvidenceId,
+    svc: ServicesDep,
+    actor: CallerDep,
+    x_min_position: MinPosition = None,
 ) -> StreamingResponse:
+    """The file's bytes as `application/octet-stream` (one media type for every
+    file), its real media type in `X-Media-Type`, `ETag` its sha256. The bytes
+    are re-hashed first: a file that no longer matches is refused (500)."""
     await wait_for_event_store(svc, x_min_position)
-    return await run_in_threadpool(checked_download, svc, dispute_id, evidence_id, actor)
+    return await run_in_threadpool(checked_download, svc, dispute_id, str(evidence_id), actor)
 
 
 def checked_download(svc: Services, dispute_id: UUID, evidence_id: str, actor: Actor) -> StreamingResponse:
@@ -145,5 +189,6 @@ def checked_download(svc: Services, dispute_id: UUID, evidence_id: str, actor: A
         "ETag": f'"{found.sha256}"',
         "Content-Disposition": f'attachment; filename="{found.id}.{EXTENSIONS[found.media_type]}"',
         "X-Content-Type-Options": "nosniff",
+        "X-Media-Type": found.media_type,
     }
-    return StreamingResponse(chunks, media_type=found.media_type, headers=headers)
+    return StreamingResponse(chunks, media_type=OCTET_STREAM, headers=headers)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
-from fastapi import APIRouter, Body, Header, Request
+from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
 
 from api.commands import handle
 from api.deps import CallerDep, ServicesDep
-from api.routers.common import IDEMPOTENCY_DOC, IF_MATCH_DOC, command_docs
+from api.routers.common import MONEY, DisputeId, IdempotencyKey, IfMatch, command_docs
 from api.routers.disputes import money_from_api
 from api.schemas import (
     DeadlineExtensionIn,
@@ -26,13 +25,19 @@ from api.schemas import (
 )
 
 router = APIRouter(prefix="/v1/disputes/{dispute_id}", tags=["lifecycle"])
-IfMatch = Annotated[str | None, Header(description=IF_MATCH_DOC)]
-IdempotencyKey = Annotated[str | None, Header(description=IDEMPOTENCY_DOC)]
 
 
-@router.post("/messages", status_code=201, response_model=MessageOut, responses=command_docs(201, 403, 409, 412))
+@router.post(
+    "/messages",
+    status_code=201,
+    operation_id="post_message",
+    response_model=MessageOut,
+    response_description="the message posted",
+    responses=command_docs(201),
+    summary="Post a message on the dispute",
+)
 def post_message(
-    dispute_id: UUID,
+    dispute_id: DisputeId,
     body: MessageIn,
     request: Request,
     svc: ServicesDep,
@@ -40,6 +45,8 @@ def post_message(
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    """Parties and agents write messages; an agent may address one party (`to`).
+    After escalation each party's messages are seen only by it and the agent."""
     return handle(
         request,
         svc,
@@ -51,9 +58,16 @@ def post_message(
     )
 
 
-@router.post("/escalate", response_model=DisputeOut, responses=command_docs(200, 403, 409, 412))
+@router.post(
+    "/escalate",
+    operation_id="escalate",
+    response_model=DisputeOut,
+    response_description="the dispute, now under review",
+    responses=command_docs(200),
+    summary="Escalate to an agent (buyer or seller)",
+)
 def escalate(
-    dispute_id: UUID,
+    dispute_id: DisputeId,
     request: Request,
     svc: ServicesDep,
     actor: CallerDep,
@@ -61,6 +75,7 @@ def escalate(
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    """Either party hands the dispute to an agent for a ruling. The body may be omitted."""
     reason = body.reason if body else ""
     return handle(
         request,
@@ -73,9 +88,16 @@ def escalate(
     )
 
 
-@router.post("/withdraw", response_model=DisputeOut, responses=command_docs(200, 403, 409, 412))
+@router.post(
+    "/withdraw",
+    operation_id="withdraw",
+    response_model=DisputeOut,
+    response_description="the dispute, now withdrawn",
+    responses=command_docs(200),
+    summary="Withdraw the dispute (buyers)",
+)
 def withdraw(
-    dispute_id: UUID,
+    dispute_id: DisputeId,
     request: Request,
     svc: ServicesDep,
     actor: CallerDep,
@@ -83,6 +105,7 @@ def withdraw(
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    """The buyer withdraws the dispute; it closes with no refund. The body may be omitted."""
     reason = body.reason if body else ""
     return handle(
         request,
@@ -95,9 +118,16 @@ def withdraw(
     )
 
 
-@router.post("/return-shipment", response_model=DisputeOut, responses=command_docs(200, 403, 409, 412))
+@router.post(
+    "/return-shipment",
+    operation_id="ship_return",
+    response_model=DisputeOut,
+    response_description="the dispute, now with the return in transit",
+    responses=command_docs(200),
+    summary="Record the return shipment (buyers)",
+)
 def ship_return(
-    dispute_id: UUID,
+    dispute_id: DisputeId,
     body: ReturnShipmentIn,
     request: Request,
     svc: ServicesDep,
@@ -105,6 +135,7 @@ def ship_return(
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    """After a return and refund is agreed, the buyer records the carrier and tracking number."""
     return handle(
         request,
         svc,
@@ -116,9 +147,16 @@ def ship_return(
     )
 
 
-@router.post("/return-receipt", response_model=DisputeOut, responses=command_docs(200, 403, 409, 412))
+@router.post(
+    "/return-receipt",
+    operation_id="confirm_return_receipt",
+    response_model=DisputeOut,
+    response_description="the dispute after the seller's confirmation",
+    responses=command_docs(200),
+    summary="Confirm the return's receipt and condition (sellers)",
+)
 def confirm_return_receipt(
-    dispute_id: UUID,
+    dispute_id: DisputeId,
     body: ReturnReceiptIn,
     request: Request,
     svc: ServicesDep,
@@ -126,6 +164,7 @@ def confirm_return_receipt(
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    """The seller says in what condition the return arrived; a good return resolves the dispute."""
     return handle(
         request,
         svc,
@@ -140,11 +179,14 @@ def confirm_return_receipt(
 @router.post(
     "/evidence-requests",
     status_code=201,
+    operation_id="request_evidence",
     response_model=EvidenceRequestOut,
-    responses=command_docs(201, 403, 409, 412),
+    response_description="the evidence request",
+    responses=command_docs(201),
+    summary="Ask a party for evidence (agents)",
 )
 def request_evidence(
-    dispute_id: UUID,
+    dispute_id: DisputeId,
     body: EvidenceRequestIn,
     request: Request,
     svc: ServicesDep,
@@ -152,6 +194,7 @@ def request_evidence(
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    """An agent asks one party for evidence by a due time; that party may upload until then."""
     return handle(
         request,
         svc,
@@ -163,9 +206,16 @@ def request_evidence(
     )
 
 
-@router.post("/deadline-extensions", response_model=DisputeOut, responses=command_docs(200, 403, 409, 412))
+@router.post(
+    "/deadline-extensions",
+    operation_id="extend_deadline",
+    response_model=DisputeOut,
+    response_description="the dispute with the deadline moved",
+    responses=command_docs(200, "deadline_not_open"),
+    summary="Extend an open deadline (agents)",
+)
 def extend_deadline(
-    dispute_id: UUID,
+    dispute_id: DisputeId,
     body: DeadlineExtensionIn,
     request: Request,
     svc: ServicesDep,
@@ -173,6 +223,7 @@ def extend_deadline(
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    """An agent moves an open deadline later, with a reason."""
     return handle(
         request,
         svc,
@@ -184,9 +235,16 @@ def extend_deadline(
     )
 
 
-@router.post("/ruling", response_model=DisputeOut, responses=command_docs(200, 403, 409, 412))
+@router.post(
+    "/ruling",
+    operation_id="issue_ruling",
+    response_model=DisputeOut,
+    response_description="the dispute, resolved by the ruling",
+    responses=command_docs(200, *MONEY),
+    summary="Rule on an escalated dispute (agents)",
+)
 def issue_ruling(
-    dispute_id: UUID,
+    dispute_id: DisputeId,
     body: RulingIn,
     request: Request,
     svc: ServicesDep,
@@ -194,6 +252,7 @@ def issue_ruling(
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    """An agent decides an escalated dispute: the outcome, the refund if any, and whether the seller was at fault."""
     return handle(
         request,
         svc,

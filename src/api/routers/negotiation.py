@@ -3,31 +3,30 @@
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
-from fastapi import APIRouter, Body, Header, Request
+from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
 
 from api.commands import handle
 from api.deps import CallerDep, ServicesDep
-from api.routers.common import IDEMPOTENCY_DOC, IF_MATCH_DOC, command_docs
+from api.routers.common import MONEY, DisputeId, IdempotencyKey, IfMatch, OfferId, command_docs
 from api.routers.disputes import money_from_api
 from api.schemas import DecisionNoteIn, DisputeOut, OfferIn, OfferOut, RejectionIn
 
 router = APIRouter(prefix="/v1/disputes/{dispute_id}/offers", tags=["negotiation"])
-IfMatch = Annotated[str | None, Header(description=IF_MATCH_DOC)]
-IdempotencyKey = Annotated[str | None, Header(description=IDEMPOTENCY_DOC)]
 
 
 @router.post(
     "",
     status_code=201,
     response_model=OfferOut,
-    responses=command_docs(201, 403, 409, 412),
+    operation_id="propose_offer",
+    response_description="the offer proposed, now pending",
+    responses=command_docs(201, *MONEY),
     summary="Propose a (counter-)offer; it supersedes the pending one",
 )
 def propose_offer(
-    dispute_id: UUID,
+    dispute_id: DisputeId,
     body: OfferIn,
     request: Request,
     svc: ServicesDep,
@@ -35,6 +34,8 @@ def propose_offer(
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    """The party to act proposes a remedy (and a refund for refund remedies),
+    a counter-offer to the pending one; the other party acts next."""
     return handle(
         request,
         svc,
@@ -51,12 +52,14 @@ def propose_offer(
 @router.post(
     "/{offer_id}/accept",
     response_model=DisputeOut,
-    responses=command_docs(200, 403, 409, 412),
+    operation_id="accept_offer",
+    response_description="the dispute after the acceptance",
+    responses=command_docs(200, "offer_not_found"),
     summary="Accept the pending offer (the party to act)",
 )
 def accept_offer(
-    dispute_id: UUID,
-    offer_id: str,
+    dispute_id: DisputeId,
+    offer_id: OfferId,
     request: Request,
     svc: ServicesDep,
     actor: CallerDep,
@@ -64,6 +67,9 @@ def accept_offer(
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    """The party to act accepts the pending offer: the dispute resolves by
+    agreement, or waits for the return when the offer is a return and refund.
+    The body may be omitted."""
     note = body.note if body else ""
     return handle(
         request,
@@ -72,19 +78,21 @@ def accept_offer(
         {"note": note},
         "dispute",
         200,
-        lambda ctx, kw: svc.app.accept_offer(dispute_id, ctx, offer_id, note, **kw),
+        lambda ctx, kw: svc.app.accept_offer(dispute_id, ctx, str(offer_id), note, **kw),
     )
 
 
 @router.post(
     "/{offer_id}/reject",
     response_model=DisputeOut,
-    responses=command_docs(200, 403, 409, 412),
+    operation_id="reject_offer",
+    response_description="the dispute after the rejection",
+    responses=command_docs(200, "offer_not_found"),
     summary="Reject the pending offer (the party to act)",
 )
 def reject_offer(
-    dispute_id: UUID,
-    offer_id: str,
+    dispute_id: DisputeId,
+    offer_id: OfferId,
     request: Request,
     svc: ServicesDep,
     actor: CallerDep,
@@ -92,6 +100,8 @@ def reject_offer(
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    """The party to act rejects the pending offer, with a reason; it may then
+    propose its own offer or escalate."""
     reason = body.reason
     return handle(
         request,
@@ -100,5 +110,5 @@ def reject_offer(
         {"reason": reason},
         "dispute",
         200,
-        lambda ctx, kw: svc.app.reject_offer(dispute_id, ctx, offer_id, reason, **kw),
+        lambda ctx, kw: svc.app.reject_offer(dispute_id, ctx, str(offer_id), reason, **kw),
     )

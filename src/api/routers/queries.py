@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
-from uuid import UUID
 
 from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
@@ -15,19 +14,21 @@ from api.instants import checked_instant
 from api.pagination import CursorParam, Limit, cursor_int, cursor_str, cursor_time, decode_cursor, page
 from api.query_schemas import DisputePage, SellerPage, SellerScoreOut, StatsOut, TimelinePage
 from api.readiness import wait_for_view
-from api.routers.common import READ_ERRORS, MinPosition
+from api.routers.common import DISPUTE_READ, LIST, READ, DisputeId, MinPosition, read_docs
 from api.schemas import NO_NUL
 from domain.values import Reason, Role, Status
 from domain.visibility import Read, ensure_may_read, ensure_may_read_seller
 from projections import dispute_list, penalties, statistics, timeline
 
-router = APIRouter(tags=["queries"])
+router = APIRouter()
 
 
 @router.get(
     "/v1/disputes",
+    operation_id="list_disputes",
     response_model=DisputePage,
-    responses=READ_ERRORS,
+    response_description="a page of disputes, oldest opened first",
+    responses=read_docs(*LIST, "role_not_allowed"),
     tags=["disputes"],
     summary="Search disputes (each caller sees what it may see)",
 )
@@ -45,6 +46,8 @@ async def list_disputes(
     cursor: CursorParam = None,
     x_min_position: MinPosition = None,
 ) -> dict[str, Any]:
+    """From the dispute_list read model (it may trail the store: use X-Min-Position).
+    Buyers and sellers only ever see their own disputes, whatever the filters say."""
     ensure_may_read(actor, Read.DISPUTE_LIST)
     await wait_for_view(svc, dispute_list.DisputeList.name, x_min_position)
     key = decode_cursor(cursor)
@@ -66,19 +69,23 @@ async def list_disputes(
 
 @router.get(
     "/v1/disputes/{dispute_id}/timeline",
+    operation_id="get_timeline",
     response_model=TimelinePage,
-    responses=READ_ERRORS,
+    response_description="a page of timeline entries, in order",
+    responses=read_docs(*DISPUTE_READ, "role_not_allowed", "invalid_cursor"),
     tags=["disputes"],
     summary="A dispute's timeline (human summaries and event data)",
 )
 async def get_timeline(
-    dispute_id: UUID,
+    dispute_id: DisputeId,
     svc: ServicesDep,
     actor: CallerDep,
     limit: Limit = 50,
     cursor: CursorParam = None,
     x_min_position: MinPosition = None,
 ) -> dict[str, Any]:
+    """What happened, in order, each entry with a human summary and its data,
+    as the caller may read it (from the timeline read model)."""
     await run_in_threadpool(svc.app.dispute_for, dispute_id, actor)
     ensure_may_read(actor, Read.TIMELINE)
     await wait_for_view(svc, timeline.Timeline.name, x_min_position)
@@ -102,8 +109,10 @@ async def get_timeline(
 
 @router.get(
     "/v1/sellers/{seller_id}/score",
+    operation_id="get_seller_score",
     response_model=SellerScoreOut,
-    responses=READ_ERRORS,
+    response_description="the seller's score, level and breakdown",
+    responses=read_docs(*READ, "role_not_allowed"),
     tags=["sellers"],
     summary="A seller's penalty score over the rolling window ending at as_of",
 )
@@ -114,6 +123,8 @@ async def seller_score(
     as_of: datetime | None = None,
     x_min_position: MinPosition = None,
 ) -> SellerScoreOut:
+    """For the seller itself, agents, auditors and analysts. A seller with no
+    penalties in the window scores 0."""
     ensure_may_read_seller(actor, seller_id)
     await wait_for_view(svc, penalties.Penalties.name, x_min_position)
     when = checked_instant(as_of, "as_of") or svc.clock()
@@ -123,8 +134,10 @@ async def seller_score(
 
 @router.get(
     "/v1/sellers",
+    operation_id="list_sellers",
     response_model=SellerPage,
-    responses=READ_ERRORS,
+    response_description="a page of seller scores, highest first",
+    responses=read_docs(*LIST, "role_not_allowed"),
     tags=["sellers"],
     summary="Sellers ranked by penalty score",
 )
@@ -137,6 +150,8 @@ async def list_sellers(
     cursor: CursorParam = None,
     x_min_position: MinPosition = None,
 ) -> dict[str, Any]:
+    """Sellers with penalties in the window ending at `as_of`, highest score first
+    (agents, auditors, analysts)."""
     ensure_may_read(actor, Read.SELLER_LIST)
     await wait_for_view(svc, penalties.Penalties.name, x_min_position)
     when = checked_instant(as_of, "as_of") or svc.clock()
@@ -149,8 +164,10 @@ async def list_sellers(
 
 @router.get(
     "/v1/stats/disputes",
+    operation_id="get_dispute_statistics",
     response_model=StatsOut,
-    responses=READ_ERRORS,
+    response_description="the statistics, one group per key",
+    responses=read_docs(*READ, "role_not_allowed"),
     tags=["statistics"],
     summary="Counts, refund totals, median time to resolution and SLA breaches",
 )
@@ -162,6 +179,8 @@ async def dispute_stats(
     until: datetime | None = None,
     x_min_position: MinPosition = None,
 ) -> dict[str, Any]:
+    """Disputes grouped by reason, status or seller, opened in [since, until)
+    (analysts, agents, auditors)."""
     ensure_may_read(actor, Read.STATISTICS)
     since, until = checked_instant(since, "since"), checked_instant(until, "until")
     await wait_for_view(svc, statistics.Statistics.name, x_min_position)

@@ -1,0 +1,188 @@
+"""Example documents for the OpenAPI description: one per request and response
+body. tests/api/test_openapi_client.py checks each against its own schema."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+DISPUTE_ID = "0b5e8f0e-3f5c-5d1a-9a57-3c2f1f7c9a10"
+OFFER_ID = "6f1c2d3e-4b5a-5c6d-8e7f-9a0b1c2d3e4f"
+COUNTER_ID = "7a2d3e4f-5c6b-5d7e-9f80-a1b2c3d4e5f6"
+EVIDENCE_ID = "8b3e4f50-6d7c-5e8f-a091-b2c3d4e5f607"
+MESSAGE_ID = "9c4f5061-7e8d-5f90-b1a2-c3d4e5f60718"
+REQUEST_ID = "ad506172-8f9e-5a01-c2b3-d4e5f6071829"
+SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+OPENED_AT = "2026-03-02T09:15:00Z"
+LATER = "2026-03-03T10:00:00Z"
+
+USD_15 = {"amount_minor": 1500, "currency": "USD"}
+USD_8 = {"amount_minor": 800, "currency": "USD"}
+USD_20 = {"amount_minor": 2000, "currency": "USD"}
+BUYER = {"id": "buyer-1", "role": "buyer"}
+SELLER = {"id": "seller-1", "role": "seller"}
+
+OPEN_DISPUTE = {
+    "order_id": "order-1001",
+    "seller_id": "seller-1",
+    "reason": "damaged",
+    "remedy": "refund_only",
+    "refund": USD_15,
+    "order_amount": USD_20,
+    "description": "arrived broken",
+}
+COUNTER_OFFER = {"remedy": "partial_refund", "refund": USD_8, "note": "half the price?"}
+DECISION_NOTE = {"note": "agreed"}
+REASON = {"reason": "we cannot agree"}
+REJECTION = {"reason": "too little"}
+MESSAGE_IN = {"body": "photos of the box are attached", "to": None}
+RETURN_SHIPMENT_IN = {"carrier": "UPS", "tracking_number": "1Z999AA10123456784"}
+RETURN_RECEIPT_IN = {"condition": "received_ok", "note": "all parts present"}
+EVIDENCE_REQUEST_IN = {"party": "seller", "note": "the courier's receipt, please", "due_in": "P3D"}
+DEADLINE_EXTENSION_IN = {"deadline": "review_sla", "extend_by": "P2D", "reason": "waiting for the courier"}
+RULING_IN = {"outcome": "refund_partial", "refund": USD_8, "seller_at_fault": True, "rationale": "photos show damage"}
+
+OPENING_OFFER = {
+    "id": OFFER_ID,
+    "actor": BUYER,
+    "remedy": "refund_only",
+    "refund": USD_15,
+    "note": "arrived broken",
+    "status": "superseded",
+    "proposed_at": OPENED_AT,
+    "decided_at": LATER,
+}
+OFFER = {
+    "id": COUNTER_ID,
+    "actor": SELLER,
+    "remedy": "partial_refund",
+    "refund": USD_8,
+    "note": "half the price?",
+    "status": "pending",
+    "proposed_at": LATER,
+    "decided_at": None,
+}
+EVIDENCE = {
+    "id": EVIDENCE_ID,
+    "kind": "photo",
+    "description": "the box",
+    "sha256": SHA256,
+    "size": 48213,
+    "media_type": "image/png",
+    "submitted_by": BUYER,
+    "submitted_at": OPENED_AT,
+}
+MESSAGE = {
+    "id": MESSAGE_ID,
+    "actor": BUYER,
+    "body": "photos of the box are attached",
+    "visible_to": ["buyer", "seller", "agent"],
+    "posted_at": OPENED_AT,
+}
+EVIDENCE_REQUEST = {
+    "id": REQUEST_ID,
+    "party": "seller",
+    "note": "the courier's receipt, please",
+    "due_at": "2026-03-06T10:00:00Z",
+    "requested_at": LATER,
+}
+DISPUTE: dict[str, Any] = {
+    "id": DISPUTE_ID,
+    "order_id": "order-1001",
+    "buyer_id": "buyer-1",
+    "seller_id": "seller-1",
+    "reason": "damaged",
+    "description": "arrived broken",
+    "status": "negotiating",
+    "party_to_act": "buyer",
+    "requested_remedy": "refund_only",
+    "requested_refund": USD_15,
+    "order_amount": USD_20,
+    "pending_offer": OFFER,
+    "offers": [OPENING_OFFER, OFFER],
+    "evidence": [EVIDENCE],
+    "messages": [MESSAGE],
+    "evidence_requests": [],
+    "deadlines": {"negotiation": "2026-03-10T10:00:00Z"},
+    "outcome": None,
+    "return_shipment": None,
+    "return_condition": None,
+    "escalated": False,
+    "version": 4,
+    "allowed_actions": ["accept_offer", "reject_offer", "propose_offer", "post_message", "escalate", "withdraw"],
+    "opened_at": OPENED_AT,
+    "updated_at": LATER,
+    "closed_at": None,
+}
+ACTOR_EVENT = {"position": 12, "version": 2, "type": "OfferProposed", "actor": SELLER, "occurred_at": LATER}
+TIMELINE_ENTRY = {
+    **ACTOR_EVENT,
+    "summary": "seller-1 offered a partial refund of 8.00 USD",
+    "data": {"offer_id": COUNTER_ID, "remedy": "partial_refund", "refund": USD_8, "note": "half the price?"},
+}
+CHAIN_HASH = "5d41402abc4b2a76b9719d911017c592ae2b3c4d5e6f708192a3b4c5d6e7f801"
+HISTORY_ENTRY = {
+    **ACTOR_EVENT,
+    "request_id": "4f3c2a1b0e9d8c7b6a594837261504f3",
+    "idempotency_key": "offer-42",
+    "data": TIMELINE_ENTRY["data"],
+    "chain_hash": CHAIN_HASH,
+    "readable": True,
+}
+AUDIT_ENTRY = {
+    **ACTOR_EVENT,
+    "dispute_id": DISPUTE_ID,
+    "request_id": "4f3c2a1b0e9d8c7b6a594837261504f3",
+    "idempotency_key": "offer-42",
+    "chain_hash": CHAIN_HASH,
+    "payload": TIMELINE_ENTRY["data"],
+}
+SELLER_SCORE = {
+    "seller_id": "seller-1",
+    "score": 7,
+    "level": "watch",
+    "window": "P90D",
+    "as_of": LATER,
+    "breakdown": {"ruled_at_fault": {"count": 1, "points": 5}, "missed_deadline": {"count": 2, "points": 2}},
+}
+STATS = {
+    "group_by": "reason",
+    "since": None,
+    "until": None,
+    "groups": [
+        {
+            "key": "damaged",
+            "count": 3,
+            "by_status": {"negotiating": 1, "resolved": 2},
+            "refund_totals": [USD_20],
+            "median_resolution_seconds": 86400.0,
+            "sla_breaches": 0,
+        }
+    ],
+}
+VERIFY = {"valid": True, "events": 4, "first_invalid_version": None, "problem": None, "head": CHAIN_HASH}
+READINESS = {
+    "status": "ready",
+    "database": "ok",
+    "head_position": 12,
+    "views": {"timeline": {"position": 12, "lag": 0}},
+}
+NEXT_CURSOR = "eyJwb3NpdGlvbiI6MTJ9"
+
+
+def page(item: dict[str, Any]) -> dict[str, Any]:
+    return {"items": [item], "next_cursor": NEXT_CURSOR}
+
+
+BY_MODEL: dict[str, list[dict[str, Any]]] = {}
+"""Each model's examples by its name. FastAPI drops every null from the
+document it renders, examples' included; api.openapi puts them back from here."""
+
+
+def examples(*documents: dict[str, Any]) -> Callable[[dict[str, Any], type], None]:
+    """A model's `json_schema_extra`: its examples."""
+
+    def extra(schema: dict[str, Any], model: type) -> None:
+        schema["examples"] = BY_MODEL[model.__name__] = list(documents)
+
+    return extra
