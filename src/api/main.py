@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from api import cors, deps, docs, openapi, problems, request_log
-from api.commands import request_id
+from api.context import RequestContext
 from api.limits import RequestLimits
 from api.routers import audit, disputes, events, evidence, lifecycle, negotiation, ops, queries, webhooks
 from service.hub import Services
@@ -44,7 +43,8 @@ def create_app(build_services: Callable[[], Services], cors_origins: Sequence[st
     # Services start with the lifespan, or on the first request of a host that never runs it.
     app.state.build_services = build_services
     problems.install(app)
-    for router in (queries.router, disputes.router, negotiation.router, evidence.router, lifecycle.router, ops.router):
+    # Probes first: routes are matched in order and no other path overlaps theirs.
+    for router in (ops.router, queries.router, disputes.router, negotiation.router, evidence.router, lifecycle.router):
         app.include_router(router)
     app.include_router(audit.router)
     app.include_router(events.router)
@@ -53,18 +53,8 @@ def create_app(build_services: Callable[[], Services], cors_origins: Sequence[st
     docs.install(app)  # /openapi.json, /docs, /redoc with local assets
     cors.install(app, cors_origins)  # inside request_context: preflights get a request id too
 
-    @app.middleware("http")
-    async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        request.state.request_id = request_id(request.headers.get("x-request-id"))
-        started = time.perf_counter()
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = request.state.request_id
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        svc: Services | None = getattr(request.app.state, "services", None)
-        if svc is not None:
-            svc.metrics.requests.labels(request.method, route, str(response.status_code)).inc()
-            svc.metrics.latency.labels(request.method, route).observe(time.perf_counter() - started)
-        return response
+    # Pure ASGI middleware, one module each (api.context here); others register beside it.
+    app.add_middleware(RequestContext, services=lambda: getattr(app.state, "services", None))
 
     def openapi_document() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -12,7 +12,8 @@ from typing import Any
 from domain.application import DisputeApp
 from projections.catalog import PROJECTIONS
 from projections.db import Database, PostgresDatabase
-from projections.runner import Follower, ListenWaiter, PollingWaiter, SignalWaiter, Waiter
+from projections.fanout import Fanout
+from projections.runner import ListenWaiter, PollingWaiter, SignalWaiter, Waiter
 from service.feed import CommitSignal, EventFeed
 from service.hub import Services
 from service.metrics import Metrics
@@ -95,8 +96,7 @@ class Crew:
             self._start(Worker("commit-listener", self._relay_commits))
         if not svc.settings.in_process_workers:
             return
-        for projection in PROJECTIONS.values():
-            self.workers.append(Worker(f"projection-{projection.name}", self._follow(projection)))
+        self.workers.append(Worker("projections", self._follow(list(PROJECTIONS.values()))))
         scheduler = build_scheduler(svc.app, svc.views, svc.clock, svc.metrics)
         interval = svc.settings.scheduler_interval.total_seconds()
         self.workers.append(Worker("scheduler", lambda stop: scheduler.run_forever(stop, interval)))
@@ -120,13 +120,13 @@ class Crew:
         finally:
             close()
 
-    def _follow(self, projection: Any) -> Callable[[threading.Event], None]:
+    def _follow(self, projections: list[Any]) -> Callable[[threading.Event], None]:
         svc = self.services
 
         def loop(stop: threading.Event) -> None:
             waiter = new_waiter(svc.settings, svc.app, stop, in_process=True)
             try:
-                Follower(svc.app, svc.views, projection).run_forever(stop, waiter, idle_wait=0.5)
+                Fanout(svc.app, svc.views, projections).run_forever(stop, waiter, idle_wait=0.5)
             finally:
                 waiter.close()
 

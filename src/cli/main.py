@@ -49,6 +49,10 @@ def everything(
 def serve(
     host: Annotated[str | None, typer.Option(help="default: DISPUTES_HOST")] = None,
     port: Annotated[int | None, typer.Option(help="default: DISPUTES_PORT")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes (more than 1: Postgres only)")] = 1,
+    access_log: Annotated[
+        bool, typer.Option(help="uvicorn's line per request (--no-access-log saves its cost)")
+    ] = True,
 ) -> None:
     """Serve the HTTP API (with in-process projections and scheduler unless disabled)."""
     import uvicorn
@@ -56,10 +60,17 @@ def serve(
     from bootstrap import build_api
 
     settings = _settings()
+    workers = workers if workers > 1 else settings.web_workers
+    if workers > 1 and settings.backend != "postgres":
+        raise typer.BadParameter("several workers need Postgres (SQLite and memory:// are one process's store)")
     where = settings.database_url if settings.backend != "postgres" else "postgres"
     typer.echo(f"disputes: serving on http://{host or settings.host}:{port or settings.port} ({where})", err=True)
+    # Several workers import the app by name, each building its own services from the same environment.
     uvicorn.run(
-        build_api(settings),
+        "bootstrap:build_api" if workers > 1 else build_api(settings),
+        factory=workers > 1,
+        workers=workers,
+        access_log=access_log,
         host=host or settings.host,
         port=port or settings.port,
         log_config=None,  # the loggers are ours (service.logs): JSON lines, access log included

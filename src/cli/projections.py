@@ -14,6 +14,7 @@ from cli.progress import progress_bar
 from projections import base, faults
 from projections.catalog import PROJECTIONS
 from projections.db import Database
+from projections.fanout import Fanout
 from projections.runner import Follower
 from service.settings import Settings
 
@@ -40,16 +41,14 @@ def run(
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    threads = []
-    for projection_name in _names(name):
-        follower = Follower(events, views, PROJECTIONS[projection_name], batch_size=batch_size)
-        waiter = new_waiter(settings, events, stop, in_process=False)
-        thread = threading.Thread(target=follower.run_forever, args=(stop, waiter), name=projection_name)
-        thread.start()
-        threads.append(thread)
-        log.info("following the event store for %s", projection_name)
-    for thread in threads:
-        thread.join()
+    chosen = _names(name)
+    fanout = Fanout(events, views, [PROJECTIONS[n] for n in chosen], batch_size=batch_size)
+    waiter = new_waiter(settings, events, stop, in_process=False)
+    log.info("following the event store for %s (one reader for all)", ", ".join(chosen))
+    try:
+        fanout.run_forever(stop, waiter)
+    finally:
+        waiter.close()
     events.close()
     views.close()
 

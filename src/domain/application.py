@@ -20,11 +20,13 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import RecordConflictError
 
+from domain.decided import Decided
 from domain.dispute import Dispute
 from domain.errors import (
     ConcurrentModification,
     DisputeExists,
     DisputeNotFound,
+    DomainError,
     VersionConflict,
 )
 from domain.policy import Policy
@@ -40,7 +42,7 @@ from domain.values import (
     ReturnCondition,
     Role,
 )
-from domain.visibility import ensure_can_see, missing_dispute
+from domain.visibility import ensure_can_see, may_see, missing_dispute
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 8
@@ -80,6 +82,7 @@ class DisputeApp(Application[UUID]):
         self.policy = policy or Policy()
         self.listeners: list[Callable[[], None]] = []
         self.committer: Committer | None = None
+        self._decided = Decided(int(self.env.get("AGGREGATE_CACHE_MAXSIZE") or 0))
         interval = int(self.env.get("SNAPSHOT_INTERVAL") or 0)
         if interval > 0 and self.snapshots is not None:
             self.snapshotting_intervals = {Dispute: interval}  # type: ignore[misc]  # per instance, from settings
@@ -248,17 +251,32 @@ class DisputeApp(Application[UUID]):
         save_kwargs: Mapping[str, Any] | None = None,
     ) -> CommandResult:
         for attempt in range(MAX_ATTEMPTS):
-            dispute = self.dispute_for(dispute_id, ctx.actor)
+            # The first attempt decides on the copy this process last saved, without
+            # reading the store; anything it may have missed is caught at insert.
+            cached = self._decided.copy_of(dispute_id) if attempt == 0 else None
+            if cached is not None and not may_see(ctx.actor, cached):
+                cached = None
+            dispute = cached if cached is not None else self.dispute_for(dispute_id, ctx.actor)
             if expected_version is not None and dispute.version != expected_version:
+                if cached is not None:
+                    continue  # the copy may be stale: the store decides the version
                 raise VersionConflict(f"the dispute is at version {dispute.version}, not {expected_version}")
-            created = decide(dispute)
+            try:
+                created = decide(dispute)
+            except DomainError:
+                if cached is not None:
+                    continue  # refused on a copy that may be stale: decide again on the stored dispute
+                raise
             try:
                 recordings = self._save(dispute, save_kwargs or {})
             except RecordConflictError:
+                self._decided.forget(dispute_id)
                 if expected_version is not None:
                     raise VersionConflict("another command changed the dispute first") from None
-                time.sleep(random.uniform(0, 0.002 * 2**attempt))  # noqa: S311 - jitter, not crypto
+                if cached is None:
+                    time.sleep(random.uniform(0, 0.002 * 2**attempt))  # noqa: S311 - jitter, not crypto
                 continue
+            self._decided.keep(dispute)
             created_id = created if isinstance(created, str) else None
             return CommandResult(dispute, recordings[-1].notification.id, created_id)
         raise ConcurrentModification("the dispute kept changing; try again")

@@ -23,6 +23,9 @@ def _pg_value(value: Any) -> Any:
     return value
 
 
+_RENDERED: dict[tuple[str, str, tuple[tuple[str, str], ...]], bytes] = {}
+
+
 class _PostgresCursor(Cursor):
     def __init__(self, cursor: psycopg.Cursor[Row], schema: str) -> None:
         self.cursor = cursor
@@ -38,7 +41,15 @@ class _PostgresCursor(Cursor):
         )
 
     def run(self, template: str, params: Sequence[Any] = (), **names: str) -> None:
-        self.cursor.execute(self.render(template, names), [_pg_value(p) for p in params])
+        self.cursor.execute(self._rendered(template, names), [_pg_value(p) for p in params])
+
+    def _rendered(self, template: str, names: dict[str, str]) -> bytes:
+        # A view runs the same few statements for every event: compose each once.
+        key = (self.schema, template, tuple(sorted(names.items())))
+        found = _RENDERED.get(key)
+        if found is None:
+            found = _RENDERED[key] = self.render(template, names).as_bytes(self.cursor)
+        return found
 
     def many(self, template: str, rows: Sequence[Sequence[Any]], **names: str) -> None:
         self.cursor.executemany(self.render(template, names), [[_pg_value(p) for p in r] for r in rows])
@@ -74,7 +85,10 @@ class PostgresDatabase(Database):
 
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:
-        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+        # Pipeline mode: writes whose results nobody reads (a view's inserts and
+        # upserts) go out without waiting for each answer; a read (`one`, `all`)
+        # waits for everything before it. One round trip per read, not per row.
+        with self.pool.connection() as conn, conn.pipeline(), conn.transaction(), conn.cursor() as cursor:
             yield _PostgresCursor(cursor, self.schema)
 
     @contextmanager

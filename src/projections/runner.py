@@ -85,6 +85,9 @@ class ListenWaiter(Waiter):
         try:
             for _ in self.conn.notifies(timeout=timeout, stop_after=1):
                 pass
+            # Coalesce: the notifications that queued meanwhile are all answered by the next step.
+            for _ in self.conn.notifies(timeout=0.0):
+                pass
         except psycopg.OperationalError as e:
             log.warning("LISTEN connection lost (%s); reconnecting", e)
             self.conn.close()

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     aggregate_cache_size: int = Field(default=10000, ge=0, description="disputes kept in memory (0: off)")
     cipher_key: str | None = None
     in_process_workers: bool = True
+    web_workers: int = Field(
+        default=1, ge=1, description="uvicorn worker processes for `serve` (more than 1: Postgres)"
+    )
     group_commit: bool = Field(default=True, description="concurrent commands share write transactions")
     max_ready_lag: int = Field(default=1000, ge=0, description="events a view may trail by and be ready")
     # The event feed, the stream and webhooks (docs/webhooks.md).
