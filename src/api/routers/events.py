@@ -15,10 +15,12 @@ from fastapi import APIRouter, Header, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
+from api import examples as ex
 from api.deps import CallerDep, ServicesDep
 from api.event_schemas import EventPage
 from api.pagination import BIGINT, CursorParam, Limit, cursor_int, decode_cursor, encode_cursor
-from api.problems import ApiProblem, responses
+from api.problems import ApiProblem
+from api.routers.common import READ, problem_docs
 from domain.values import Actor
 from domain.visibility import Read, ensure_may_read
 from service.feed import EVENT_TOPICS, FeedPage
@@ -54,7 +56,11 @@ async def read_page(
 @router.get(
     "/v1/events",
     response_model=EventPage,
-    responses=responses(401, 403, 422),
+    operation_id="list_events",
+    response_description="a page of events after `after`, in position order",
+    description="Events after a position, in position order, as the caller may read them: events of "
+    "disputes the caller may not see are absent. With `wait`, long-polls until one exists.",
+    responses=problem_docs(*READ, "role_not_allowed", "invalid_cursor"),
     summary="Events after a position, as the caller may read them (long-polls with wait)",
 )
 async def list_events(
@@ -103,9 +109,15 @@ def last_event_id(header: str | None) -> int | None:
 @router.get(
     "/v1/events/stream",
     response_class=StreamingResponse,
+    operation_id="stream_events",
+    description="The feed as server-sent events, live: each event as `id` (its position), `event` (its "
+    "type) and `data` (the event item); a comment heartbeat when idle; resume with Last-Event-ID.",
     responses={
-        **responses(401, 403, 422),
-        200: {"content": {"text/event-stream": {"schema": SSE_EVENT}}, "description": "server-sent events"},
+        **problem_docs(*READ, "role_not_allowed"),
+        200: {
+            "content": {"text/event-stream": {"schema": SSE_EVENT, "example": ex.SSE_EXAMPLE}},
+            "description": "server-sent events",
+        },
     },
     summary="A live stream of events (server-sent events; resume with Last-Event-ID)",
 )
