@@ -3,6 +3,7 @@ body. tests/api/test_openapi_client.py checks each against its own schema."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -168,6 +169,43 @@ READINESS = {
     "views": {"timeline": {"position": 12, "lag": 0}},
 }
 NEXT_CURSOR = "eyJwb3NpdGlvbiI6MTJ9"
+WEBHOOK_ID = "5d2b6c1e-8f3a-4c7e-9b1d-2a4f6e8c0b13"
+EVENT_ITEM = {
+    "id": "7c9e6679-7425-50de-944b-e07fc1f90ae7",
+    "position": 12,
+    "dispute_id": DISPUTE_ID,
+    "type": "OfferProposed",
+    "version": 2,
+    "actor": SELLER,
+    "occurred_at": LATER,
+    "data": {"offer_id": COUNTER_ID, "remedy": "partial_refund", "refund": USD_20, "note": "half back"},
+}
+WEBHOOK_IN = {"url": "https://hooks.example.com/disputes", "event_types": ["*"], "description": "our CRM"}
+WEBHOOK_PATCH = {"status": "disabled"}
+WEBHOOK = {
+    "id": WEBHOOK_ID,
+    "url": "https://hooks.example.com/disputes",
+    "event_types": ["*"],
+    "description": "our CRM",
+    "status": "enabled",
+    "disabled_reason": None,
+    "created_at": OPENED_AT,
+    "after": 12,
+}
+WEBHOOK_WITH_SECRET = {**WEBHOOK, "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+REPLAY_IN = {"after": 0}
+DELIVERY = {
+    "event_id": "7c9e6679-7425-50de-944b-e07fc1f90ae7",
+    "position": 12,
+    "attempt": 1,
+    "status_code": 200,
+    "error": None,
+    "duration_ms": 42,
+    "attempted_at": LATER,
+    "next_attempt_at": None,
+}
+SSE_EXAMPLE = {"id": "12", "event": "OfferProposed", "data": json.dumps(EVENT_ITEM)}
+"""One server-sent event, as the schema describes its lines (`id: 12`, `event: ...`, `data: ...`)."""
 
 
 def page(item: dict[str, Any]) -> dict[str, Any]:

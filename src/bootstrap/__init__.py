@@ -32,6 +32,7 @@ from store.application_seam import StoreApp
 from store.blobs import LocalBlobStore
 from store.group_commit import GroupCommitter
 from store.postgres import ensure_schema
+from store.webhooks import SqlWebhookStore
 
 __all__ = [
     "STORE_UNREACHABLE",
@@ -124,6 +125,7 @@ def _open(settings: Settings) -> tuple[DisputeApp, Database]:
     views = build_views_db(settings)
     try:
         ensure_views(views, settings)
+        SqlWebhookStore(views).ensure_tables()
     except BaseException:
         events.close()
         views.close()
@@ -145,6 +147,7 @@ def build_services(settings: Settings, jwt_secret: str | None = None) -> Service
         blobs=LocalBlobStore(settings.blob_dir),
         views=views,
         idempotency=recorder,
+        webhook_store=SqlWebhookStore(views),
         jwt_secret=jwt_secret if jwt_secret is not None else resolve_secret(settings),
     )
     register_gauges(services)

@@ -6,16 +6,22 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from domain.application import DisputeApp
 from projections.catalog import PROJECTIONS
+from projections.db import Database, PostgresDatabase
 from projections.fanout import Fanout
 from projections.runner import ListenWaiter, PollingWaiter, SignalWaiter, Waiter
+from service.feed import CommitSignal, EventFeed
 from service.hub import Services
+from service.metrics import Metrics
 from service.scheduler import build_scheduler
 from service.settings import Settings
+from service.webhooks.delivery import DeliveryMetrics, DeliveryWorker
 from store.group_commit import GroupCommitter
+from store.webhooks import SqlWebhookStore
 
 
 def new_waiter(settings: Settings, app: DisputeApp, stop: threading.Event, *, in_process: bool) -> Waiter:
@@ -29,6 +35,32 @@ def new_waiter(settings: Settings, app: DisputeApp, stop: threading.Event, *, in
     waiter = SignalWaiter(stop)
     app.listeners.append(waiter.notify)
     return waiter
+
+
+def build_delivery(
+    settings: Settings, views: Database, feed: EventFeed, metrics: Metrics, clock: Callable[[], datetime]
+) -> tuple[DeliveryWorker, Callable[[], None]]:
+    """The webhook delivery worker, and what closes its database. On Postgres it
+    has a pool of its own: each delivering thread holds a connection (and its
+    subscription's row lock) for as long as the receiver takes to answer."""
+    own: Database | None = None
+    if settings.backend == "postgres":
+        params = settings.postgres_params()
+        own = PostgresDatabase(params, params["schema"], pool_size=settings.webhook_workers + 1)
+    store = SqlWebhookStore(own or views)
+    worker = DeliveryWorker(store, feed, settings, clock, DeliveryMetrics(metrics, store, feed))
+    return worker, (own.close if own else lambda: None)
+
+
+def relay_commits(settings: Settings, app: DisputeApp, commits: CommitSignal, stop: threading.Event) -> None:
+    """Wake `commits` on every commit of any process (Postgres LISTEN/NOTIFY), until `stop`."""
+    waiter = new_waiter(settings, app, stop, in_process=False)
+    try:
+        while not stop.is_set():
+            waiter.wait(1.0)
+            commits.notify()
+    finally:
+        waiter.close()
 
 
 @dataclass
@@ -60,14 +92,33 @@ class Crew:
     def start(self) -> None:
         """Start in-process workers (projection followers, scheduler) when configured."""
         svc = self.services
+        if svc.settings.backend == "postgres":  # long polls and streams wake on other processes' commits
+            self._start(Worker("commit-listener", self._relay_commits))
         if not svc.settings.in_process_workers:
             return
         self.workers.append(Worker("projections", self._follow(list(PROJECTIONS.values()))))
         scheduler = build_scheduler(svc.app, svc.views, svc.clock, svc.metrics)
         interval = svc.settings.scheduler_interval.total_seconds()
         self.workers.append(Worker("scheduler", lambda stop: scheduler.run_forever(stop, interval)))
+        self.workers.append(Worker("webhooks", self._deliver))
         for worker in self.workers:
-            worker.start()
+            if worker.thread is None:
+                worker.start()
+
+    def _start(self, worker: Worker) -> None:
+        self.workers.append(worker)
+        worker.start()
+
+    def _relay_commits(self, stop: threading.Event) -> None:
+        relay_commits(self.services.settings, self.services.app, self.services.commits, stop)
+
+    def _deliver(self, stop: threading.Event) -> None:
+        svc = self.services
+        worker, close = build_delivery(svc.settings, svc.views, svc.feed, svc.metrics, svc.clock)
+        try:
+            worker.run_forever(stop, svc.commits, svc.settings.webhook_workers)
+        finally:
+            close()
 
     def _follow(self, projections: list[Any]) -> Callable[[threading.Event], None]:
         svc = self.services

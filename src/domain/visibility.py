@@ -98,6 +98,7 @@ class Read(StrEnum):
     SELLER_LIST = "seller_list"
     AUDIT_LOG = "audit_log"
     STATISTICS = "statistics"
+    EVENTS = "events"
 
 
 READERS: dict[Read, frozenset[Role]] = {
@@ -112,6 +113,7 @@ READERS: dict[Read, frozenset[Role]] = {
     Read.SELLER_LIST: frozenset({AG, AU, AN}),
     Read.AUDIT_LOG: frozenset({AU}),
     Read.STATISTICS: frozenset({AG, AU, AN}),
+    Read.EVENTS: frozenset({B, S, AG, AU}),  # the feed, the stream and webhooks
 }
 
 

@@ -82,6 +82,16 @@ def party_only(event: ev.DisputeEvent) -> str | None:
     return None
 
 
+def shown_to(event: ev.DisputeEvent, viewer: Role) -> bool:
+    """Whether `viewer` sees this entry: the rule `entries` applies in SQL, for one event."""
+    only = party_only(event)
+    return only is None or may_read_message(viewer, (Role(only),))
+
+
+entry_data = payload
+"""The `data` of a timeline entry (and of the event feed's item for the same event)."""
+
+
 class Timeline(Projection):
     name = "timeline"
     tables = ("timeline_entries",)
@@ -114,7 +124,7 @@ class Timeline(Projection):
                 event.actor_role,
                 event.timestamp,
                 summary(event),
-                payload(event),
+                entry_data(event),
                 party_only(event),
             ],
         )

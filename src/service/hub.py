@@ -14,10 +14,13 @@ from projections.catalog import PROJECTIONS
 from projections.db import Database
 from service.commands import CommandService
 from service.evidence import EvidenceUploads
+from service.feed import CommitSignal, EventFeed
 from service.metrics import Metrics
 from service.ports import BlobStore, IdempotencyStore
 from service.rate_limits import RateLimits
 from service.settings import Settings
+from service.webhooks.model import WebhookStore
+from service.webhooks.subscriptions import Webhooks
 
 
 def utc_now() -> datetime:
@@ -42,14 +45,23 @@ class Services:
     """Starts the in-process workers the bootstrap planned (projections, scheduler)."""
     close: Callable[[], None] = nothing
     """Stops them and closes every connection."""
+    webhook_store: WebhookStore | None = None
+    commits: CommitSignal = field(default_factory=CommitSignal)
+    """Woken after each commit (this process's saves; on Postgres, everyone's)."""
     commands: CommandService = field(init=False)
     evidence: EvidenceUploads = field(init=False)
+    feed: EventFeed = field(init=False)
+    webhooks: Webhooks | None = field(init=False)
     rate_limits: RateLimits = field(init=False)
 
     def __post_init__(self) -> None:
         self.rate_limits = RateLimits(self.settings)
         self.commands = CommandService(self.app, self.idempotency)
         self.evidence = EvidenceUploads(self.app, self.blobs, self.clock)
+        self.feed = EventFeed(self.app)
+        store = self.webhook_store
+        self.webhooks = Webhooks(store, self.feed, self.settings, self.clock) if store is not None else None
+        self.app.listeners.append(self.commits.notify)
 
     def view_positions(self, head: int) -> dict[str, dict[str, int | str | None]]:
         """Each read model's tracked position, its lag behind `head`, and whether it

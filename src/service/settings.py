@@ -13,7 +13,7 @@ from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from psycopg.conninfo import conninfo_to_dict
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, TypeAdapter, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.policy import Policy
@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     )
     group_commit: bool = Field(default=True, description="concurrent commands share write transactions")
     max_ready_lag: int = Field(default=1000, ge=0, description="events a view may trail by and be ready")
+    # The event feed, the stream and webhooks (docs/webhooks.md).
+    stream_heartbeat: timedelta = Field(default=timedelta(seconds=15), le=timedelta(seconds=15))
+    stream_max_duration: timedelta = timedelta(minutes=5)
+    webhook_retry_schedule: str = "PT5S,PT5M,PT30M,PT2H,PT5H,PT10H"
+    webhook_allow_private: bool | None = Field(default=None, description="default: true in dev and test only")
+    webhook_workers: int = Field(default=4, ge=1, description="subscriptions one delivery worker serves at once")
     max_body_bytes: int = Field(default=1024 * 1024, gt=0, description="largest JSON request body (413)")
     max_header_bytes: int = Field(default=16 * 1024, gt=0, description="largest request header block (431)")
     body_read_timeout: timedelta = Field(
@@ -146,6 +152,8 @@ class Settings(BaseSettings):
         "review_sla",
         "penalty_window",
         "scheduler_interval",
+        "stream_heartbeat",
+        "stream_max_duration",
         "body_read_timeout",
         "keep_alive_timeout",
     )
@@ -154,6 +162,25 @@ class Settings(BaseSettings):
         if value <= timedelta(0):
             raise ValueError("must be a positive ISO 8601 duration")
         return value
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def retry_waits(cls, value: str) -> str:
+        waits = [TypeAdapter(timedelta).validate_python(part.strip()) for part in value.split(",") if part.strip()]
+        if not waits or any(w < timedelta(0) for w in waits):
+            raise ValueError("must be comma-separated ISO 8601 durations, e.g. PT5S,PT5M")
+        return value
+
+    @property
+    def retry_schedule(self) -> list[timedelta]:
+        """The wait before each retry of a failed delivery; its length is the number of retries."""
+        return [TypeAdapter(timedelta).validate_python(p.strip()) for p in self.webhook_retry_schedule.split(",") if p]
+
+    @property
+    def allow_private_webhooks(self) -> bool:
+        if self.webhook_allow_private is None:
+            return self.env in ("dev", "test")
+        return self.webhook_allow_private
 
     @field_validator("penalty_weights")
     @classmethod

@@ -243,6 +243,35 @@ ENDPOINTS = [
     ),
 ]
 
+# ------------------------------------------------------------------------------------------------
+# The event feed, the stream and webhook subscriptions: nothing here is per dispute, so both
+# columns agree. Routes of one subscription ({webhook_id}) are owned by their creator: their
+# matrix (role x own / someone else's subscription) is in tests/api/test_webhooks.py.
+HOOK = {"url": "http://127.0.0.1:9/hook", "event_types": ["*"]}
+EVENT_ENDPOINTS = [
+    Endpoint("event feed", "GET", "/v1/events", "awaiting_seller", row((200, 200), (200, 200), 200, 200, 403)),
+    Endpoint(
+        "event stream", "GET", "/v1/events/stream", "awaiting_seller", row((200, 200), (200, 200), 200, 200, 403)
+    ),
+    Endpoint("list webhooks", "GET", "/v1/webhooks", "awaiting_seller", row((200, 200), (200, 200), 200, 200, 403)),
+    Endpoint(
+        "create webhook",
+        "POST",
+        "/v1/webhooks",
+        "awaiting_seller",
+        row((201, 201), (201, 201), 201, 201, 403),
+        const(HOOK),
+    ),
+]
+WEBHOOK_ROUTES = {
+    ("GET", "/v1/webhooks/{webhook_id}"),
+    ("PATCH", "/v1/webhooks/{webhook_id}"),
+    ("DELETE", "/v1/webhooks/{webhook_id}"),
+    ("POST", "/v1/webhooks/{webhook_id}/rotate-secret"),
+    ("POST", "/v1/webhooks/{webhook_id}/replay"),
+    ("GET", "/v1/webhooks/{webhook_id}/deliveries"),
+}
+
 PUBLIC = [
     Endpoint("liveness", "GET", "/healthz", "awaiting_seller", row((200, 200), (200, 200), 200, 200, 200)),
     Endpoint("readiness", "GET", "/readyz", "awaiting_seller", row((200, 200), (200, 200), 200, 200, 200)),
@@ -273,7 +302,7 @@ AUDIT_ENDPOINTS = [
         query="?format=jsonl",
     ),
 ]
-ALL = ENDPOINTS + AUDIT_ENDPOINTS
+ALL = ENDPOINTS + AUDIT_ENDPOINTS + EVENT_ENDPOINTS
 
 
 class World:
@@ -357,7 +386,9 @@ def assert_problem_code(response: Any) -> None:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[World]:
-    settings = settings_for("memory", Path(tmp_path_factory.mktemp("authz")), request, in_process_workers=True)
+    settings = settings_for(
+        "memory", Path(tmp_path_factory.mktemp("authz")), request, in_process_workers=True, stream_max_duration="PT0.2S"
+    )
     with TestClient(build_api(settings)) as client:
         w = World(client)
         wait_until_ready(client)
@@ -419,7 +450,7 @@ def test_operations_endpoints_answer_anyone(world: World, endpoint: Endpoint) ->
 
 
 def test_the_matrix_covers_every_route(world: World) -> None:
-    covered = {(e.method, e.route) for e in ALL + PUBLIC}
+    covered = {(e.method, e.route) for e in ALL + PUBLIC} | WEBHOOK_ROUTES
     assert mounted(world) - covered == set()
 
 

@@ -123,7 +123,9 @@ def fuzzed(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest, module_store: dict[str, str]
 ) -> Iterator[Fuzzed]:
     tmp = Path(tmp_path_factory.mktemp("fuzz"))
-    app = build_api(settings_for("sqlite", tmp, request, in_process_workers=True, **module_store))
+    app = build_api(
+        settings_for("sqlite", tmp, request, in_process_workers=True, stream_max_duration="PT0.3S", **module_store)
+    )
     with asgi.get_client(app) as session:
         try:
             assert session.get("/openapi.json").json() == DOCUMENT

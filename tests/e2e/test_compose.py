@@ -19,8 +19,8 @@ from cli.main import cli
 from service.settings import Settings
 
 ROOT = Path(__file__).parents[2]
-DISPUTES_SERVICES = {"setup", "api-1", "api-2", "projections", "scheduler"}
-LONG_RUNNING = {"postgres", "api-1", "api-2", "projections", "scheduler"}
+DISPUTES_SERVICES = {"setup", "api-1", "api-2", "projections", "scheduler", "webhooks"}
+LONG_RUNNING = {"postgres", "api-1", "api-2", "projections", "scheduler", "webhooks"}
 APT_LOCK_WAIT = "DPkg::Lock::Timeout=600"
 
 
@@ -115,8 +115,8 @@ def test_each_service_runs_a_real_cli_command(services: dict[str, Any]) -> None:
     assert commands["setup"][:3] == ["disputes", "projections", "status"]
     assert services["projections"]["healthcheck"]["test"][1:] == ["disputes", "projections", "status"]
     groups = {c.name for c in cli.registered_groups}
-    assert {"projections", "scheduler"} <= groups
-    assert "webhooks" not in groups, "a webhook worker command exists now: add its service to docker-compose.yml"
+    assert commands["webhooks"][:3] == ["disputes", "webhooks", "run"]
+    assert {"projections", "scheduler", "webhooks"} <= groups
 
 
 def test_services_share_the_same_settings_variables_and_all_are_known(services: dict[str, Any]) -> None:
