@@ -238,12 +238,28 @@ class SqlWebhookStore(WebhookStore):
             found = next((subscription(r) for r in rows if UUID(r["id"]) not in self._held), None)
             if found is not None:
                 self._held.add(found.id)
+        held = found.id if found is not None else None
         try:
+            if found is not None:
+                # Read it again now that it is ours: the rows above may predate another
+                # thread's delivery, and a stale position would send that event again.
+                found = self._still_due(found.id, now, head)
             yield _CheckedClaim(self.db, found) if found else None
         finally:
-            if found is not None:
+            if held is not None:
                 with self._lock:
-                    self._held.discard(found.id)
+                    self._held.discard(held)
+
+    def _still_due(self, subscription_id: UUID, now: datetime, head: int) -> Subscription | None:
+        with self.db.reading() as cur:
+            cur.run(
+                "SELECT * FROM {s} WHERE id = %s AND status = %s AND position < %s "
+                "AND (next_attempt_at IS NULL OR next_attempt_at <= %s)",
+                [str(subscription_id), ENABLED, head, now],
+                s=SUBS,
+            )
+            row = cur.one()
+        return subscription(row) if row else None
 
     def backlog(self, head: int) -> dict[str, int]:
         with self.db.reading() as cur:

@@ -66,8 +66,9 @@ class Load:
         self.stop = threading.Event()
 
     def run(self, clients: int, commands_each: int, until: threading.Event | None = None) -> None:
-        """Each client sends `commands_each` commands, and goes on (up to twice as many)
-        until `until` is set, when one is given."""
+        """Each client sends `commands_each` commands, and goes on (up to twenty times
+        as many, so a fast machine cannot finish before a fault starts) until `until`
+        is set, when one is given."""
         threads = [
             threading.Thread(target=self._client, args=(random.Random(self.seed * 1000 + i), commands_each, until))
             for i in range(clients)
@@ -80,7 +81,7 @@ class Load:
     # ------------------------------------------------------------------ one client
     def _client(self, rng: random.Random, commands: int, until: threading.Event | None) -> None:
         with httpx.Client(timeout=self.request_timeout) as http:
-            for sent in range(commands * 2):
+            for sent in range(commands * 20):
                 if self.stop.is_set() or (sent >= commands and (until is None or until.is_set())):
                     return
                 self._one_command(http, rng)
