@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from bootstrap import build_api
 from domain.values import Role
 from service.settings import Settings
-from support.api import SECRET, Caller, Parties, ok, opening
+from support.api import SECRET, Caller, Parties, head, ok, opening
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -51,9 +51,6 @@ def documented(client: TestClient, method: str, path: str, status: int) -> bool:
     operation = client.get("/openapi.json").json()["paths"][path][method]
     return str(status) in operation["responses"]
 
-
-def head(client: TestClient) -> int:
-    return int(client.app.state.services.app.recorder.max_notification_id() or 0)  # type: ignore[attr-defined]
 
 
 def wait_for_views(client: TestClient, timeout: float = 10.0) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from bootstrap import build_api
 from domain.policy import MAX_AMOUNT_MINOR
 from domain.values import Role
 from service.settings import Settings
-from support.api import SECRET, Caller, Parties, ok, opening, usd, usd_offer
+from support.api import SECRET, Caller, Parties, head, ok, opening, usd, usd_offer
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -37,9 +37,6 @@ def client(settings: Settings) -> Iterator[TestClient]:
 def parties(client: TestClient) -> Parties:
     return Parties.on(client)
 
-
-def head(client: TestClient) -> int:
-    return int(client.app.state.services.app.recorder.max_notification_id() or 0)  # type: ignore[attr-defined]
 
 
 def problem(response: Any, status: int, code: str) -> dict[str, Any]:

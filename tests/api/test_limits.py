@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from bootstrap import build_api
 from service.settings import Settings
-from support.api import PNG, Parties, opening
+from support.api import PNG, Parties, head, opening
 
 FILE_LIMIT = 4096
 
@@ -29,9 +29,6 @@ def client(settings: Settings) -> Iterator[TestClient]:
 def parties(client: TestClient) -> Parties:
     return Parties.on(client)
 
-
-def head(client: TestClient) -> int:
-    return int(client.app.state.services.app.recorder.max_notification_id() or 0)  # type: ignore[attr-defined]
 
 
 def problem(response: Any, status: int, code: str) -> None:

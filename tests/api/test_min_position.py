@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from bootstrap import build_api
 from service.settings import Settings
-from support.api import Parties
+from support.api import Parties, head
 
 QUICK = 10.0  # seconds: a read that waited would take the whole (raised) wait below
 
@@ -36,9 +36,6 @@ def client(settings: Settings) -> Iterator[TestClient]:
 def parties(client: TestClient) -> Parties:
     return Parties.on(client)
 
-
-def head(client: TestClient) -> int:
-    return int(client.app.state.services.app.recorder.max_notification_id() or 0)  # type: ignore[attr-defined]
 
 
 def timed_get(parties: Parties, path: str, position: int) -> tuple[int, dict[str, str], dict[str, object], float]:

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message
 
 from bootstrap import build_api
 from service.settings import Settings
-from support.api import PNG, Parties, ok
+from support.api import PNG, Parties, head, ok
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 BOUNDARY = "probe-boundary-7d1f"
@@ -37,9 +37,6 @@ def client(settings: Settings) -> Iterator[TestClient]:
 def parties(client: TestClient) -> Parties:
     return Parties.on(client)
 
-
-def head(client: TestClient) -> int:
-    return int(client.app.state.services.app.recorder.max_notification_id() or 0)  # type: ignore[attr-defined]
 
 
 def kept_files(settings: Settings) -> list[Path]:

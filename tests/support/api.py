@@ -164,3 +164,8 @@ class Parties:
 
 def usd_offer(amount_minor: int, note: str = "half?") -> dict[str, Any]:
     return {"remedy": "partial_refund", "refund": usd(amount_minor), "note": note}
+
+
+def head(client: Any) -> int:
+    """The event store's last position behind an in-process test client (0 when empty)."""
+    return int(client.app.state.services.app.recorder.max_notification_id() or 0)
