@@ -85,7 +85,7 @@ def serve(
 
 @cli.command()
 def token(
-    role: Annotated[Role, typer.Option(help="buyer, seller, agent, auditor or analyst")],
+    role: Annotated[Role, typer.Option(help="buyer, seller, agent, auditor, analyst or platform")],
     sub: Annotated[str, typer.Option(help="the actor id")],
     ttl: Annotated[int, typer.Option(help="seconds until it expires")] = 3600,
 ) -> None:
@@ -93,7 +93,7 @@ def token(
     from api.auth import API_ROLES, mint, resolve_secret
 
     if role not in API_ROLES:
-        raise typer.BadParameter("tokens are for buyer, seller, agent, auditor or analyst")
+        raise typer.BadParameter("tokens are for buyer, seller, agent, auditor, analyst or platform")
     if _settings().jwt_jwks_url:
         raise typer.BadParameter("DISPUTES_JWT_JWKS_URL is set: tokens come from the identity provider")
     typer.echo(mint(resolve_secret(_settings()), role, sub, timedelta(seconds=ttl)))

@@ -1,0 +1,64 @@
+"""Orders: the marketplace's platform account puts them, the parties and the
+platform's staff read them (`service.orders`, `domain.order`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from api.deps import CallerDep, ServicesDep
+from api.order_schemas import OrderIn, OrderOut, order_out
+from api.readiness import wait_for_event_store
+from api.routers.common import AUTHENTICATED, COMMAND_HEADERS, READ, READ_HEADERS, MinPosition, problem_docs
+from api.schemas import NO_NUL
+from domain.values import Context
+
+router = APIRouter(prefix="/v1/orders", tags=["orders"])
+OrderId = Annotated[
+    str,
+    Path(min_length=1, max_length=255, pattern=NO_NUL, description="the order id", examples=["order-1001"]),
+]
+PUT_CODES = (*AUTHENTICATED, "role_not_allowed", "invalid_value", "text_too_long", "concurrent_modification")
+GET_CODES = (*READ, "role_not_allowed", "not_party", "order_not_found")
+
+
+@router.put(
+    "/{order_id}",
+    operation_id="put_order",
+    response_model=OrderOut,
+    response_description="the order as it now stands (the same answer for the same terms again)",
+    responses={**problem_docs(*PUT_CODES), 200: {"headers": COMMAND_HEADERS}},
+    summary="Register an order or change its terms (the platform)",
+)
+def put_order(order_id: OrderId, body: OrderIn, request: Request, svc: ServicesDep, actor: CallerDep) -> JSONResponse:
+    """The marketplace's integration account (role `platform`) states an order's
+    terms, all of them every time. The first PUT records `OrderRegistered`; other
+    terms record one `OrderUpdated` naming the fields that `changed`; the same
+    terms again record nothing and answer exactly as before (same body, `ETag`
+    and `X-Position`: the position of the event that recorded them)."""
+    ctx = Context(actor, svc.clock(), request_id=request.state.request_id)
+    outcome = svc.orders.put(ctx, order_id, body.terms())
+    headers = {"ETag": f'"{outcome.order.version}"', "X-Position": str(outcome.position)}
+    return JSONResponse(order_out(outcome.order).model_dump(mode="json"), headers=headers)
+
+
+@router.get(
+    "/{order_id}",
+    operation_id="get_order",
+    response_model=OrderOut,
+    response_description="the order, for the platform, agents, auditors and its own buyer and seller",
+    responses={**problem_docs(*GET_CODES), 200: {"headers": READ_HEADERS}},
+    summary="Read an order (platform, agents, auditors, its buyer and seller)",
+)
+async def get_order(
+    order_id: OrderId, svc: ServicesDep, actor: CallerDep, x_min_position: MinPosition = None
+) -> JSONResponse:
+    """Read from the event store itself. A buyer or a seller who is not the
+    order's gets the same 404 `not_party` as for an order never registered."""
+    await wait_for_event_store(svc, x_min_position)
+    order = await run_in_threadpool(svc.orders.get, order_id, actor)
+    body = order_out(order).model_dump(mode="json")
+    return JSONResponse(body, headers={"ETag": f'"{order.version}"'})
