@@ -24,6 +24,14 @@ class PutOutcome:
     """The global position of the order's last event."""
 
 
+@dataclass(frozen=True)
+class LineResult:
+    number: int
+    changed: bool | None
+    """True: recorded an event; False: the same terms again; None: refused."""
+    problem: str | None
+
+
 ParsedLine = tuple[str, OrderTerms]
 Parse = Callable[[str], ParsedLine]
 """Reads one line into (order_id, terms), raising ValueError with a reason."""
@@ -50,25 +58,24 @@ class Orders:
         lines: Iterable[str],
         parse: Parse,
         ctx_for: Callable[[int], Context],
-        progress: Callable[[int], None] = lambda _: None,
-    ) -> Iterator[tuple[int, str | None]]:
-        """Put each non-blank line's order; yield (line number, None) for a line
-        recorded or unchanged, (line number, why) for one refused. A bad line
-        never stops the lines after it."""
+        progress: Callable[[], None] = lambda: None,
+    ) -> Iterator[LineResult]:
+        """Put each non-blank line's order, in file order, and say what became of
+        it. A bad line is reported and never stops the lines after it: each good
+        line is its own command, committed on its own."""
         for number, line in enumerate(lines, start=1):
-            progress(len(line.encode()) + 1)
+            progress()
             if not line.strip():
                 continue
             try:
                 order_id, terms = parse(line)
-                self.put(ctx_for(number), order_id, terms)
+                outcome = self.put(ctx_for(number), order_id, terms)
             except ValueError as e:
-                yield number, str(e)
-                continue
+                yield LineResult(number, None, str(e))
             except DomainError as e:
-                yield number, f"{e.code}: {e.detail}"
-                continue
-            yield number, None
+                yield LineResult(number, None, f"{e.code}: {e.detail}")
+            else:
+                yield LineResult(number, outcome.changed, None)
 
 
 def now_context(actor: Actor, clock: Callable[[], datetime], request_id: str) -> Callable[[int], Context]:

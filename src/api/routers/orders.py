@@ -3,18 +3,30 @@ platform's staff read them (`service.orders`, `domain.order`)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from api.audit_models import HistoryPage, VerifyOut, history_entry, verify_out
 from api.deps import CallerDep, ServicesDep
 from api.order_schemas import OrderIn, OrderOut, order_out
+from api.pagination import CursorParam, Limit, page
 from api.readiness import wait_for_event_store
-from api.routers.common import AUTHENTICATED, COMMAND_HEADERS, READ, READ_HEADERS, MinPosition, problem_docs
+from api.routers.audit import cursor_position
+from api.routers.common import (
+    AUTHENTICATED,
+    COMMAND_HEADERS,
+    READ,
+    READ_HEADERS,
+    MinPosition,
+    problem_docs,
+    read_docs,
+)
 from api.schemas import NO_NUL
 from domain.values import Context
+from service import audit as audit_reads
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 OrderId = Annotated[
@@ -62,3 +74,44 @@ async def get_order(
     order = await run_in_threadpool(svc.orders.get, order_id, actor)
     body = order_out(order).model_dump(mode="json")
     return JSONResponse(body, headers={"ETag": f'"{order.version}"'})
+
+
+@router.get(
+    "/{order_id}/history",
+    operation_id="get_order_history",
+    response_model=HistoryPage,
+    response_description="a page of the order's stored events, in order",
+    responses=read_docs(*READ, "role_not_allowed", "order_not_found", "invalid_cursor"),
+    tags=["audit"],
+    summary="Every stored event of an order, as recorded, with positions and chain hashes",
+)
+async def order_history(
+    order_id: OrderId,
+    svc: ServicesDep,
+    actor: CallerDep,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+    x_min_position: MinPosition = None,
+) -> JSONResponse:
+    """The order's raw events as recorded, read from the event store (auditors, agents)."""
+    after = cursor_position(cursor, "version")
+    await wait_for_event_store(svc, x_min_position)
+    events = await run_in_threadpool(audit_reads.order_history, svc.app, order_id, actor, after, limit + 1)
+    return JSONResponse(page([history_entry(e) for e in events], limit, lambda e: {"version": e["version"]}))
+
+
+@router.get(
+    "/{order_id}/verify",
+    operation_id="verify_order",
+    response_model=VerifyOut,
+    response_description="whether the order's chain holds, and where it breaks if not",
+    responses=read_docs(*READ, "role_not_allowed", "order_not_found"),
+    tags=["audit"],
+    summary="Recompute the order's hash chain from the stored events (auditors)",
+)
+async def verify_order(
+    order_id: OrderId, svc: ServicesDep, actor: CallerDep, x_min_position: MinPosition = None
+) -> Any:
+    """Recompute every event's chain hash from the stored records (auditors)."""
+    await wait_for_event_store(svc, x_min_position)
+    return verify_out(await run_in_threadpool(audit_reads.order_verify, svc.app, order_id, actor))
