@@ -256,3 +256,29 @@ def test_the_platform_reads_disputes_like_an_analyst_and_commands_nothing(client
     problem(c["platform"].get("/v1/stats/disputes"), 403, "role_not_allowed")
     problem(c["platform"].get("/v1/sellers"), 403, "role_not_allowed")
     problem(c["platform"].get("/v1/audit"), 403, "role_not_allowed")
+
+
+# ---------------------------------------------------------------- the matrix
+CALLERS = ("platform", "buyer", "seller", "other buyer", "other seller", "agent", "auditor", "analyst")
+MATRIX = {
+    "PUT /v1/orders/o-1": (200, 403, 403, 403, 403, 403, 403, 403),
+    "GET /v1/orders/o-1": (200, 200, 200, 404, 404, 200, 200, 403),
+    "GET /v1/orders/o-1/history": (403, 403, 403, 403, 403, 200, 200, 403),
+    "GET /v1/orders/o-1/verify": (403, 403, 403, 403, 403, 403, 200, 403),
+}
+
+
+@pytest.mark.parametrize("route", MATRIX)
+def test_each_caller_gets_the_status_the_contract_gives_it(client: TestClient, route: str) -> None:
+    c = who(client)
+    ok(put(c["platform"], "o-1", ORDER), 200)
+    method, path = route.split(" ")
+    actual = {}
+    for name in CALLERS:
+        if method == "PUT":
+            response = put(c[name], "o-1", {**ORDER, "delivered_at": "2026-01-12T00:00:00Z"})
+        else:
+            response = c[name].get(path)
+        actual[name] = response.status_code
+    assert actual == dict(zip(CALLERS, MATRIX[route], strict=True))
+    assert ok(c["agent"].get("/v1/orders/o-1"), 200)["version"] == (2 if method == "PUT" else 1)

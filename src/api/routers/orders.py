@@ -82,7 +82,6 @@ async def get_order(
     response_model=HistoryPage,
     response_description="a page of the order's stored events, in order",
     responses=read_docs(*READ, "role_not_allowed", "order_not_found", "invalid_cursor"),
-    tags=["audit"],
     summary="Every stored event of an order, as recorded, with positions and chain hashes",
 )
 async def order_history(
@@ -106,7 +105,6 @@ async def order_history(
     response_model=VerifyOut,
     response_description="whether the order's chain holds, and where it breaks if not",
     responses=read_docs(*READ, "role_not_allowed", "order_not_found"),
-    tags=["audit"],
     summary="Recompute the order's hash chain from the stored events (auditors)",
 )
 async def verify_order(
