@@ -117,7 +117,7 @@ def test_good_lines_are_recorded_and_bad_ones_named_by_number(tmp_path: Path, en
 
 
 def test_a_missing_file_is_a_usage_error(tmp_path: Path, env: dict[str, str]) -> None:
-    done = disputes(tmp_path, env, "orders", "import", str(tmp_path / "nowhere.jsonl"))
+    done = disputes(tmp_path, env, "orders", "import", "nowhere.jsonl")
     assert done.returncode == 2 and "nowhere.jsonl" in done.stderr
 
 
