@@ -18,7 +18,7 @@ from projections.catalog import PROJECTIONS
 from projections.db import Database
 from projections.runner import Follower
 from service.settings import Settings
-from support.builders import AGENT, OTHER_AGENT, SELLER, SYSTEM, T0, Scenario, scenario_in, usd
+from support.builders import AGENT, OTHER_AGENT, SELLER, SYSTEM, Scenario, scenario_in, usd
 from support.stores import settings_for
 
 WINDOW = timedelta(days=90)
