@@ -198,7 +198,7 @@ class DisputeState(Aggregate):
             resolved_at=e.timestamp,
             final=e.final,
             appealable_until=e.appealable_until,
-            decided_by=e.actor_id,
+            ruled_by=e.actor_id if not e.final else "",
         )
         self.status = Status.RESOLVED
         self.party_to_act = None
@@ -207,7 +207,7 @@ class DisputeState(Aggregate):
 
     def on_dispute_appealed(self, e: ev.DisputeAppealed) -> None:
         assert self.resolution is not None, "only a resolved dispute is appealed"
-        self.appeal = Appeal(e.actor, e.reason, e.timestamp, ruled_by=self.resolution.decided_by)
+        self.appeal = Appeal(e.actor, e.reason, e.timestamp, ruled_by=self.resolution.ruled_by)
         self.resolution = replace(self.resolution, appealable_until=None)
         self.status = Status.UNDER_APPEAL
         self.party_to_act = Role.AGENT

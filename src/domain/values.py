@@ -213,8 +213,9 @@ class Resolution:
     final: bool = True
     """False while a ruling may still be appealed (until `appealable_until`)."""
     appealable_until: datetime | None = None
-    decided_by: str = ""
-    """The id of whoever resolved it (the agent, for rulings)."""
+    ruled_by: str = ""
+    """The agent of a ruling open to appeal (who may not decide the appeal); empty
+    for every other outcome, as for those recorded before appeals existed."""
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ def check_invariants(d: Dispute) -> None:
     if d.status is Status.UNDER_APPEAL:
         assert d.appeal is not None and d.appeal.decision is None and d.party_to_act is Role.AGENT
         assert d.resolution is not None and d.resolution.how is ResolvedHow.RULING and not d.resolution.final
-        assert d.appeal.ruled_by == d.resolution.decided_by
+        assert d.appeal.ruled_by == d.resolution.ruled_by != ""
     if d.appeal is not None and d.appeal.decision is not None:
         assert d.status is Status.RESOLVED and d.resolution is not None
         assert d.resolution.how is ResolvedHow.APPEAL and d.resolution.final

