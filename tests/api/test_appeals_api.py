@@ -221,3 +221,19 @@ def test_the_scheduler_makes_an_unappealed_ruling_final_once(parties: Parties) -
     history = ok(parties.agent.get(f"/v1/disputes/{d['id']}/history?limit=200"), 200)
     types = [e["type"] for e in history["items"]]
     assert types.count("AppealWindowClosed") == 1 and types[-1] == "AppealWindowClosed"
+
+
+def test_the_event_feed_shows_claims_to_staff_only(parties: Parties) -> None:
+    d = parties.in_status("under_review")
+    ok(parties.agent.post(f"/v1/disputes/{d['id']}/claim"), 200)
+    appealed = parties.act(parties.seller, parties.act(parties.agent, d, "ruling", RULING), "appeal", {"reason": "x"})
+    assert appealed["status"] == "under_appeal"
+
+    def types(caller: Caller) -> list[str]:
+        page = ok(caller.get(f"/v1/events?dispute_id={d['id']}&limit=200"), 200)
+        return [item["type"] for item in page["items"]]
+
+    assert types(parties.agent)[-3:] == ["DisputeClaimed", "DisputeResolved", "DisputeAppealed"]
+    for party in (parties.buyer, parties.seller):
+        seen = types(party)
+        assert "DisputeClaimed" not in seen and seen[-2:] == ["DisputeResolved", "DisputeAppealed"]
