@@ -7,6 +7,7 @@ from uuid import UUID
 
 from api.schemas import (
     ActorOut,
+    AppealOut,
     DisputeOut,
     EvidenceOut,
     EvidenceRequestOut,
@@ -17,7 +18,7 @@ from api.schemas import (
     ReturnShipmentOut,
 )
 from domain.dispute import Dispute
-from domain.values import Actor, Evidence, EvidenceRequest, Message, Money, Offer
+from domain.values import PARTIES, Actor, Appeal, Evidence, EvidenceRequest, Message, Money, Offer
 from domain.visibility import may_read_message, reads_message_bodies
 
 
@@ -81,6 +82,18 @@ def message(value: Message, *, with_body: bool = True) -> MessageOut:
     )
 
 
+def appeal(value: Appeal) -> AppealOut:
+    return AppealOut(
+        appealed_by=actor(value.appealed_by),
+        reason=value.reason,
+        appealed_at=value.appealed_at,
+        decision=value.decision,
+        decided_by=value.decided_by,
+        rationale=value.rationale,
+        decided_at=value.decided_at,
+    )
+
+
 def dispute(value: Dispute, viewer: Actor, now: datetime) -> DisputeOut:
     resolution = value.resolution
     shipment = value.return_shipment
@@ -110,6 +123,8 @@ def dispute(value: Dispute, viewer: Actor, now: datetime) -> DisputeOut:
             seller_at_fault=resolution.seller_at_fault,
             rationale=resolution.rationale,
             resolved_at=resolution.resolved_at,
+            final=resolution.final,
+            appealable_until=resolution.appealable_until,
         )
         if resolution
         else None,
@@ -120,6 +135,8 @@ def dispute(value: Dispute, viewer: Actor, now: datetime) -> DisputeOut:
         else None,
         return_condition=value.return_condition,
         escalated=value.escalated,
+        assigned_agent=value.assigned_agent if viewer.role not in PARTIES else None,
+        appeal=appeal(value.appeal) if value.appeal else None,
         version=value.version,
         allowed_actions=value.allowed_actions(viewer, now),
         opened_at=value.opened_at,

@@ -33,6 +33,7 @@ STATUS_FOR: dict[type[errors.DomainError], int] = {
     errors.RoleNotAllowed: 403,
     errors.InvalidTransition: 409,
     errors.DisputeExists: 409,
+    errors.ClaimedByAnotherAgent: 409,
     errors.EvidenceNotAccepted: 409,
     errors.MessageLimitReached: 409,
     errors.DeadlineNotOpen: 409,

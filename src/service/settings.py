@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     return_receipt_window: timedelta = timedelta(days=10)
     evidence_window: timedelta = timedelta(days=7)
     review_sla: timedelta = timedelta(days=7)
+    appeal_window: timedelta = timedelta(days=10)
     penalty_window: timedelta = timedelta(days=90)
     penalty_weights: str = Field(default="", description='JSON overrides, e.g. {"opened": 2}')
     scheduler_interval: timedelta = timedelta(seconds=1)
@@ -153,6 +154,7 @@ class Settings(BaseSettings):
         "return_receipt_window",
         "evidence_window",
         "review_sla",
+        "appeal_window",
         "penalty_window",
         "scheduler_interval",
         "stream_heartbeat",
@@ -260,6 +262,7 @@ class Settings(BaseSettings):
             return_receipt_window=self.return_receipt_window,
             evidence_window=self.evidence_window,
             review_sla=self.review_sla,
+            appeal_window=self.appeal_window,
             max_evidence_bytes_per_party=self.max_evidence_bytes_per_party,
             max_messages_per_dispute=self.max_messages_per_dispute,
         )

@@ -214,7 +214,40 @@ ENDPOINTS = [
         row((403, 404), (403, 404), 200, 403, 403, 403),
         const({"outcome": "refund_partial", "refund": usd(500), "seller_at_fault": True, "rationale": "photos"}),
     ),
+    Endpoint(
+        "appeal a ruling",
+        "POST",
+        D + "/appeal",
+        "ruled",
+        row((200, 404), (200, 404), 403, 403, 403),
+        const({"reason": "look again"}),
+    ),
+    Endpoint(
+        "decide an appeal",
+        "POST",
+        D + "/appeal-decision",
+        "under_appeal",
+        row((403, 404), (403, 404), 200, 403, 403),
+        const({"decision": "upheld", "rationale": "the ruling stands"}),
+    ),
+    Endpoint("claim", "POST", D + "/claim", "under_review", row((403, 404), (403, 404), 200, 403, 403), const({})),
     # ------------------------------- the status forbids it (409), unless the role never may (403)
+    Endpoint(
+        "appeal an agreement",
+        "POST",
+        D + "/appeal",
+        "resolved",
+        row((409, 404), (409, 404), 403, 403, 403),
+        const({"reason": "changed my mind"}),
+    ),
+    Endpoint(
+        "release a dispute nobody holds",
+        "POST",
+        D + "/release",
+        "under_review",
+        row((403, 404), (403, 404), 409, 403, 403),
+        const({"reason": "done"}),
+    ),
     Endpoint(
         "escalate before the seller responded",
         "POST",
@@ -395,7 +428,7 @@ class World:
 
 
 PROBLEM_CODES = {401: {"unauthorized"}, 403: {"role_not_allowed"}, 404: {"not_party"}}
-PROBLEM_CODES[409] = {"invalid_transition", "dispute_exists"}
+PROBLEM_CODES[409] = {"invalid_transition", "dispute_exists", "not_claimant"}
 
 
 def assert_problem_code(response: Any) -> None:
