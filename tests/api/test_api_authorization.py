@@ -31,9 +31,7 @@ ROLES = ("buyer", "seller", "agent", "auditor", "analyst", "platform")
 Row = dict[str, tuple[int, int]]
 
 
-def row(
-    buyer: tuple[int, int], seller: tuple[int, int], agent: int, auditor: int, analyst: int, platform: int
-) -> Row:
+def row(buyer: tuple[int, int], seller: tuple[int, int], agent: int, auditor: int, analyst: int, platform: int) -> Row:
     """Expected (own, other) statuses per role; staff and the platform see every dispute alike."""
     return {
         "buyer": buyer,
@@ -219,7 +217,7 @@ ENDPOINTS = [
         "POST",
         D + "/appeal",
         "ruled",
-        row((200, 404), (200, 404), 403, 403, 403),
+        row((200, 404), (200, 404), 403, 403, 403, 403),
         const({"reason": "look again"}),
     ),
     Endpoint(
@@ -227,17 +225,17 @@ ENDPOINTS = [
         "POST",
         D + "/appeal-decision",
         "under_appeal",
-        row((403, 404), (403, 404), 200, 403, 403),
+        row((403, 404), (403, 404), 200, 403, 403, 403),
         const({"decision": "upheld", "rationale": "the ruling stands"}),
     ),
-    Endpoint("claim", "POST", D + "/claim", "under_review", row((403, 404), (403, 404), 200, 403, 403), const({})),
+    Endpoint("claim", "POST", D + "/claim", "under_review", row((403, 404), (403, 404), 200, 403, 403, 403), const({})),
     # ------------------------------- the status forbids it (409), unless the role never may (403)
     Endpoint(
         "appeal an agreement",
         "POST",
         D + "/appeal",
         "resolved",
-        row((409, 404), (409, 404), 403, 403, 403),
+        row((409, 404), (409, 404), 403, 403, 403, 403),
         const({"reason": "changed my mind"}),
     ),
     Endpoint(
@@ -245,7 +243,7 @@ ENDPOINTS = [
         "POST",
         D + "/release",
         "under_review",
-        row((403, 404), (403, 404), 409, 403, 403),
+        row((403, 404), (403, 404), 409, 403, 403, 403),
         const({"reason": "done"}),
     ),
     Endpoint(
