@@ -33,7 +33,6 @@ from domain.policy import Policy
 from domain.values import (
     Actor,
     Context,
-    Deadline,
     EvidenceKind,
     Money,
     Outcome,
@@ -144,6 +143,7 @@ class DisputeApp(Application[UUID]):
         size: int,
         media_type: str,
         blob_key: str,
+        request_id: str | None = None,
         **kw: Any,
     ) -> CommandResult:
         def submit(d: Dispute) -> str:
@@ -156,6 +156,7 @@ class DisputeApp(Application[UUID]):
                 media_type=media_type,
                 blob_key=blob_key,
                 policy=self.policy,
+                request_id=request_id,
             )
 
         return self._run(dispute_id, ctx, submit, **kw)
@@ -190,7 +191,7 @@ class DisputeApp(Application[UUID]):
         self,
         dispute_id: UUID,
         ctx: Context,
-        deadline: Deadline,
+        deadline: str,
         extend_by: timedelta,
         reason: str,
         **kw: Any,
@@ -214,7 +215,8 @@ class DisputeApp(Application[UUID]):
             **kw,
         )
 
-    def expire_deadline(self, dispute_id: UUID, ctx: Context, deadline: Deadline, **kw: Any) -> CommandResult:
+    def expire_deadline(self, dispute_id: UUID, ctx: Context, deadline: str, **kw: Any) -> CommandResult:
+        """`deadline`: a `Deadline` or a request's own `evidence_request:<id>`."""
         return self._run(dispute_id, ctx, lambda d: d.expire_deadline(ctx, deadline, self.policy), **kw)
 
     # -------------------------------------------------------------- queries

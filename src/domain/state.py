@@ -6,18 +6,22 @@ taken by the commands (`domain.dispute` and its mixins) before an event exists.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
+from typing import Any
 
 from eventsourcing.domain import Aggregate
 
 from domain import events as ev
 from domain.chain import GENESIS
+from domain.deadline_names import deadline_name, party_deadline, request_deadline
 from domain.errors import OfferNotFound
 from domain.values import (
     Deadline,
     Evidence,
     EvidenceKind,
     EvidenceRequest,
+    EvidenceRequestStatus,
     Message,
     Money,
     Offer,
@@ -54,7 +58,7 @@ class DisputeState(Aggregate):
         self.evidence: list[Evidence] = []
         self.messages: list[Message] = []
         self.evidence_requests: list[EvidenceRequest] = []
-        self.deadlines: dict[Deadline, datetime] = {}
+        self.deadlines: dict[str, datetime] = {}  # Deadline members, and evidence_request:<id>
         self.escalated = False
         self.reviewed = False
         self.return_shipment: ReturnShipment | None = None
@@ -87,7 +91,7 @@ class DisputeState(Aggregate):
         self.party_to_act = Role(self.party_to_act) if self.party_to_act else None
         self.reason = Reason(self.reason)
         self.requested_remedy = Remedy(self.requested_remedy)
-        self.deadlines = {Deadline(k): v for k, v in self.deadlines.items()}
+        self.deadlines = {deadline_name(k): v for k, v in self.deadlines.items()}
         if self.return_condition is not None:
             self.return_condition = ReturnCondition(self.return_condition)
 
@@ -96,7 +100,8 @@ class DisputeState(Aggregate):
         self.chain_hash = e.chain_hash
 
     def on_deadlines_changed(self, e: ev.DeadlinesChanged) -> None:
-        self.deadlines = {Deadline(k): v for k, v in e.deadlines.items()}
+        self.deadlines = {deadline_name(k): v for k, v in e.deadlines.items()}
+        self._sync_request_due_times()
 
     # ----------------------------------------------- mutators (named events)
     def on_dispute_opened(self, e: ev.DisputeOpened) -> None:
@@ -160,6 +165,7 @@ class DisputeState(Aggregate):
 
     def on_dispute_withdrawn(self, e: ev.DisputeWithdrawn) -> None:
         self._cancel_pending_offer(e.timestamp)
+        self._cancel_open_requests(e.timestamp)
         self.status = Status.WITHDRAWN
         self.party_to_act = None
         self.closed_at = e.timestamp
@@ -175,11 +181,31 @@ class DisputeState(Aggregate):
             self._enter_review()
 
     def on_evidence_requested(self, e: ev.EvidenceRequested) -> None:
-        request = EvidenceRequest(e.evidence_request_id, Role(e.party), e.note, e.due_at, e.timestamp)
+        own_deadline = request_deadline(e.evidence_request_id) in e.deadlines
+        request = EvidenceRequest(
+            e.evidence_request_id, Role(e.party), e.note, e.due_at, e.timestamp, own_deadline=own_deadline
+        )
         self.evidence_requests.append(request)
+
+    def on_evidence_request_fulfilled(self, e: ev.EvidenceRequestFulfilled) -> None:
+        self._close_request(
+            e.evidence_request_id, EvidenceRequestStatus.FULFILLED, fulfilled_by=e.evidence_id, fulfilled_at=e.timestamp
+        )
+
+    def on_evidence_request_lapsed(self, e: ev.EvidenceRequestLapsed) -> None:
+        self._close_request(e.evidence_request_id, EvidenceRequestStatus.EXPIRED, expired_at=e.timestamp)
+
+    def on_evidence_request_expired(self, e: ev.EvidenceRequestExpired) -> None:
+        """Requests recorded before they had their own deadline expire with their party's."""
+        party = Role.BUYER if e.deadline == Deadline.EVIDENCE_REQUEST_BUYER else Role.SELLER
+        for r in list(self.evidence_requests):
+            legacy_open = not r.own_deadline and r.status is EvidenceRequestStatus.OPEN
+            if r.party is party and legacy_open and r.due_at <= e.due_at:
+                self._close_request(r.id, EvidenceRequestStatus.EXPIRED, expired_at=e.timestamp)
 
     def on_dispute_resolved(self, e: ev.DisputeResolved) -> None:
         self._cancel_pending_offer(e.timestamp)
+        self._cancel_open_requests(e.timestamp)
         self.resolution = Resolution(
             how=ResolvedHow(e.how),
             outcome=Outcome(e.outcome),
@@ -224,6 +250,36 @@ class DisputeState(Aggregate):
     def _cancel_pending_offer(self, at: datetime) -> None:
         if self.pending_offer_id is not None:
             self._decide_offer(self.pending_offer_id, OfferStatus.CANCELLED, at)
+
+    def _close_request(self, request_id: str, status: EvidenceRequestStatus, **when: Any) -> None:
+        index = next(i for i, r in enumerate(self.evidence_requests) if r.id == request_id)
+        self.evidence_requests[index] = dataclasses.replace(self.evidence_requests[index], status=status, **when)
+
+    def _cancel_open_requests(self, at: datetime) -> None:
+        """Closing the dispute cancels the requests still open, as it cancels a pending offer."""
+        for r in list(self.evidence_requests):
+            if r.status is EvidenceRequestStatus.OPEN:
+                self._close_request(r.id, EvidenceRequestStatus.CANCELLED, cancelled_at=at)
+
+    def _sync_request_due_times(self) -> None:
+        """An open request's due time is its deadline's (an agent may extend it).
+        A request without its own deadline follows its party's, while no request
+        with one is open for that party (before requests had their own, the
+        party's deadline was theirs)."""
+        for index, r in enumerate(self.evidence_requests):
+            if r.status is not EvidenceRequestStatus.OPEN:
+                continue
+            if r.own_deadline:
+                due = self.deadlines.get(request_deadline(r.id))
+            elif not any(o.own_deadline and o.status is EvidenceRequestStatus.OPEN for o in self.requests_to(r.party)):
+                due = self.deadlines.get(party_deadline(r.party))
+            else:
+                due = None
+            if due is not None and due != r.due_at:
+                self.evidence_requests[index] = dataclasses.replace(r, due_at=due)
+
+    def requests_to(self, party: Role) -> list[EvidenceRequest]:
+        return [r for r in self.evidence_requests if r.party is party]
 
     def _enter_review(self) -> None:
         self.status = Status.UNDER_REVIEW
