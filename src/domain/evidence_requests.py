@@ -32,7 +32,7 @@ def request_to_fulfil(dispute: DisputeState, actor: Actor, at: datetime, named: 
     if named is None:
         if actor.role not in PARTIES:
             return None
-        return next((r for r in dispute.requests_to(actor.role) if r.open_at(at)), None)
+        return next((r for r in dispute.requests_to(actor.role) if dispute.request_open_at(r, at)), None)
     found = next((r for r in dispute.evidence_requests if r.id == named), None)
     if found is None:
         raise EvidenceRequestNotFound(f"no evidence request {named} in this dispute")
@@ -40,7 +40,7 @@ def request_to_fulfil(dispute: DisputeState, actor: Actor, at: datetime, named: 
         raise EvidenceRequestNotOpen(f"evidence request {named} is addressed to the {found.party.value}, not to you")
     if found.status is not OPEN:
         raise EvidenceRequestNotOpen(f"evidence request {named} is {found.status.value}")
-    if not found.open_at(at):
+    if not dispute.request_open_at(found, at):
         raise EvidenceRequestNotOpen(f"evidence request {named} was due at {found.due_at.isoformat()}")
     return found
 
@@ -105,7 +105,7 @@ class DisputeEvidenceRequests(DisputeDecisions):
             return
         if name != party_name and self.deadlines.get(party_name) == party_due:
             return  # the party's earliest request is another one, still open
-        legacy = {r.id for r in self.requests_to(party) if self._legacy_open(r) and r.due_at <= party_due}
+        legacy = {r.id for r in self.requests_to(party) if self._legacy_open(r)}  # they expire with it
         self._emit(
             ev.EvidenceRequestExpired,
             ctx,
@@ -158,10 +158,11 @@ class DisputeEvidenceRequests(DisputeDecisions):
         kept.update({request_deadline(i): at for i, at in (due or {}).items()})
         for party in PARTIES:
             dues = [at for k, at in kept.items() if (i := requested_id(k)) is not None and parties[i] is party]
+            name = party_deadline(party)
             for r in self.requests_to(party):
                 if self._legacy_open(r) and r.id not in closing:
-                    dues.append(validation.due_after(r.due_at, legacy_by, "extend_by") if legacy_by else r.due_at)
-            name = party_deadline(party)
+                    legacy_due = self.deadlines.get(name, r.due_at)
+                    dues.append(validation.due_after(legacy_due, legacy_by, "extend_by") if legacy_by else legacy_due)
             kept.pop(name, None)
             if dues:
                 kept[name] = min(dues)

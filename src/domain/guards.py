@@ -124,7 +124,7 @@ def evidence_window_open(dispute: DisputeState, role: Role, at: datetime) -> boo
     window = dispute.deadlines.get(Deadline.EVIDENCE)
     if window is not None and at < window:
         return True
-    return any(r.open_at(at) for r in dispute.requests_to(role))
+    return any(dispute.request_open_at(r, at) for r in dispute.requests_to(role))
 
 
 def check(dispute: DisputeState, action: Action, actor: Actor, at: datetime) -> None:

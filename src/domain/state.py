@@ -17,7 +17,6 @@ from domain.chain import GENESIS
 from domain.deadline_names import deadline_name, party_deadline, request_deadline
 from domain.errors import OfferNotFound
 from domain.values import (
-    Deadline,
     Evidence,
     EvidenceKind,
     EvidenceRequest,
@@ -94,6 +93,7 @@ class DisputeState(Aggregate):
         self.deadlines = {deadline_name(k): v for k, v in self.deadlines.items()}
         if self.return_condition is not None:
             self.return_condition = ReturnCondition(self.return_condition)
+        self._settle_legacy_requests()
 
     # ------------------------------------------------- mutators (every event)
     def on_chain_extended(self, e: ev.DisputeEvent) -> None:
@@ -196,12 +196,7 @@ class DisputeState(Aggregate):
         self._close_request(e.evidence_request_id, EvidenceRequestStatus.EXPIRED, expired_at=e.timestamp)
 
     def on_evidence_request_expired(self, e: ev.EvidenceRequestExpired) -> None:
-        """Requests recorded before they had their own deadline expire with their party's."""
-        party = Role.BUYER if e.deadline == Deadline.EVIDENCE_REQUEST_BUYER else Role.SELLER
-        for r in list(self.evidence_requests):
-            legacy_open = not r.own_deadline and r.status is EvidenceRequestStatus.OPEN
-            if r.party is party and legacy_open and r.due_at <= e.due_at:
-                self._close_request(r.id, EvidenceRequestStatus.EXPIRED, expired_at=e.timestamp)
+        self._settle_legacy_requests()
 
     def on_dispute_resolved(self, e: ev.DisputeResolved) -> None:
         self._cancel_pending_offer(e.timestamp)
@@ -258,28 +253,51 @@ class DisputeState(Aggregate):
     def _cancel_open_requests(self, at: datetime) -> None:
         """Closing the dispute cancels the requests still open, as it cancels a pending offer."""
         for r in list(self.evidence_requests):
-            if r.status is EvidenceRequestStatus.OPEN:
+            if r.status is EvidenceRequestStatus.OPEN and r.own_deadline:
                 self._close_request(r.id, EvidenceRequestStatus.CANCELLED, cancelled_at=at)
+        self._settle_legacy_requests(closed_at=at)
+
+    def _settle_legacy_requests(self, closed_at: datetime | None = None) -> None:
+        """Requests recorded before requests had their own deadline ("legacy") get
+        their status from the state alone, by the same rule whether the dispute is
+        replayed from its events or restored from a snapshot written by older
+        code (which kept no status): open while their party's deadline is; then
+        expired (when is not known: `expired_at` stays null); and once the dispute
+        closed, expired if their due time had passed, else cancelled."""
+        closed_at = closed_at or self.closed_at
+        for r in list(self.evidence_requests):
+            if r.own_deadline or r.status is EvidenceRequestStatus.FULFILLED:
+                continue
+            if closed_at is not None:
+                if r.due_at <= closed_at:
+                    self._close_request(r.id, EvidenceRequestStatus.EXPIRED)
+                else:
+                    self._close_request(r.id, EvidenceRequestStatus.CANCELLED, cancelled_at=closed_at)
+            elif r.status is EvidenceRequestStatus.OPEN and party_deadline(r.party) not in self.deadlines:
+                self._close_request(r.id, EvidenceRequestStatus.EXPIRED)
 
     def _sync_request_due_times(self) -> None:
-        """An open request's due time is its deadline's (an agent may extend it).
-        A request without its own deadline follows its party's, while no request
-        with one is open for that party (before requests had their own, the
-        party's deadline was theirs)."""
+        """An open request's due time is its own deadline's (an agent may extend it).
+        A legacy request keeps the due time it was recorded with (its party's
+        deadline is the one that counts for it: `request_open_at`)."""
         for index, r in enumerate(self.evidence_requests):
             if r.status is not EvidenceRequestStatus.OPEN:
                 continue
-            if r.own_deadline:
-                due = self.deadlines.get(request_deadline(r.id))
-            elif not any(o.own_deadline and o.status is EvidenceRequestStatus.OPEN for o in self.requests_to(r.party)):
-                due = self.deadlines.get(party_deadline(r.party))
-            else:
-                due = None
+            due = self.deadlines.get(request_deadline(r.id)) if r.own_deadline else None
             if due is not None and due != r.due_at:
                 self.evidence_requests[index] = dataclasses.replace(r, due_at=due)
 
     def requests_to(self, party: Role) -> list[EvidenceRequest]:
         return [r for r in self.evidence_requests if r.party is party]
+
+    def request_open_at(self, request: EvidenceRequest, at: datetime) -> bool:
+        """Open and not yet due at `at` (the aggregate compares times itself, so a
+        late scheduler never keeps a request open); a legacy request is due when
+        its party's deadline is."""
+        if request.own_deadline:
+            return request.open_at(at)
+        due = self.deadlines.get(party_deadline(request.party))
+        return request.status is EvidenceRequestStatus.OPEN and due is not None and at < due
 
     def _enter_review(self) -> None:
         self.status = Status.UNDER_REVIEW
