@@ -118,6 +118,8 @@ class Dispute(DisputeNegotiation, DisputeExpiry):
     ) -> str:
         """An upload; by a party, it also fulfils the evidence request it names,
         or else the oldest open one addressed to that party (if any)."""
+        if request_id is not None:  # before the window: a refusal then names the request
+            request_to_fulfil(self, ctx.actor, ctx.at, request_id)
         guards.check(self, Action.SUBMIT_EVIDENCE, ctx.actor, ctx.at)
         validation.text("description", description)
         validation.evidence_file(sha256, size, media_type)

@@ -21,6 +21,7 @@ from domain.decisions import DisputeDecisions
 from domain.errors import EvidenceRequestNotFound, EvidenceRequestNotOpen
 from domain.state import DisputeState
 from domain.values import PARTIES, Action, Actor, Context, EvidenceRequest, EvidenceRequestStatus, Role
+from domain.visibility import ensure_can_see
 
 OPEN = EvidenceRequestStatus.OPEN
 
@@ -33,6 +34,8 @@ def request_to_fulfil(dispute: DisputeState, actor: Actor, at: datetime, named: 
         if actor.role not in PARTIES:
             return None
         return next((r for r in dispute.requests_to(actor.role) if dispute.request_open_at(r, at)), None)
+    ensure_can_see(dispute, actor)
+    guards.ensure_role_may(Action.SUBMIT_EVIDENCE, actor)
     found = next((r for r in dispute.evidence_requests if r.id == named), None)
     if found is None:
         raise EvidenceRequestNotFound(f"no evidence request {named} in this dispute")

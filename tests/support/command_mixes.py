@@ -67,6 +67,20 @@ STEPS: dict[str, tuple[st.SearchStrategy[Any], Step]] = {
             policy=POLICY,
         ),
     ),
+    "answer": (  # an upload naming an evidence request (any of them, or an unknown id)
+        st.integers(0, 5),
+        lambda d, c, a: d.submit_evidence(
+            c,
+            kind=EvidenceKind.PHOTO,
+            description="as requested",
+            sha256=fake_file()[0],
+            size=1024,
+            media_type="image/png",
+            blob_key="k",
+            policy=POLICY,
+            request_id=_request_id(d, a),
+        ),
+    ),
     "message": (text, lambda d, c, a: d.post_message(c, a or "hi")),
     "escalate": (text, lambda d, c, a: d.escalate(c, a, POLICY)),
     "withdraw": (text, lambda d, c, a: d.withdraw(c, a)),
@@ -87,6 +101,10 @@ STEPS: dict[str, tuple[st.SearchStrategy[Any], Step]] = {
         st.tuples(st.sampled_from(list(Outcome)), st.none() | money, st.booleans()),
         lambda d, c, a: d.issue_ruling(c, a[0], a[1], a[2], "decided"),
     ),
+    "extend_open": (
+        st.tuples(st.integers(0, 7), st.integers(-1, 3)),
+        lambda d, c, a: d.extend_deadline(c, _deadline(d, a[0]), timedelta(hours=a[1]), "because"),
+    ),
     "expire": (st.integers(0, 7), lambda d, c, a: d.expire_deadline(c, _deadline(d, a), POLICY)),
 }
 
@@ -96,6 +114,7 @@ LIKELY = {
     "accept": [BUYER, SELLER],
     "reject": [BUYER, SELLER],
     "evidence": [BUYER, SELLER, AGENT],
+    "answer": [BUYER, SELLER],
     "message": [BUYER, SELLER, AGENT],
     "escalate": [BUYER, SELLER],
     "withdraw": [BUYER],
@@ -103,14 +122,20 @@ LIKELY = {
     "receipt": [SELLER],
     "request": [AGENT],
     "extend": [AGENT],
+    "extend_open": [AGENT],
     "ruling": [AGENT],
     "expire": [SYSTEM],
 }
 
 
-def _deadline(d: Dispute, pick: int) -> Deadline:
+def _deadline(d: Dispute, pick: int) -> str:
     open_deadlines = sorted(d.deadlines)
     return open_deadlines[pick % len(open_deadlines)] if open_deadlines else list(Deadline)[pick]
+
+
+def _request_id(d: Dispute, pick: int) -> str:
+    requests = d.evidence_requests
+    return requests[pick % len(requests)].id if requests and pick < 5 else "00000000-0000-0000-0000-000000000000"
 
 
 minutes = st.integers(0, 180) | st.integers(0, 12 * 24 * 60)
