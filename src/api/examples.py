@@ -32,6 +32,14 @@ OPEN_DISPUTE = {
     "order_amount": USD_20,
     "description": "arrived broken",
 }
+OPEN_ON_REGISTERED_ORDER = {
+    "order_id": "order-1001",
+    "reason": "damaged",
+    "remedy": "refund_only",
+    "refund": USD_15,
+    "description": "arrived broken",
+}
+"""On an order the platform registered: its seller and amount are the order's."""
 COUNTER_OFFER = {"remedy": "partial_refund", "refund": USD_8, "note": "half the price?"}
 DECISION_NOTE = {"note": "agreed"}
 REASON = {"reason": "we cannot agree"}
@@ -179,6 +187,7 @@ EVENT_ITEM = {
     "id": "7c9e6679-7425-50de-944b-e07fc1f90ae7",
     "position": 12,
     "dispute_id": DISPUTE_ID,
+    "order_id": "order-1001",
     "type": "OfferProposed",
     "version": 2,
     "actor": SELLER,

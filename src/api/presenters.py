@@ -17,8 +17,8 @@ from api.schemas import (
     ReturnShipmentOut,
 )
 from domain.dispute import Dispute
-from domain.values import Actor, Evidence, EvidenceRequest, Message, Money, Offer, Role
-from domain.visibility import may_read_message
+from domain.values import Actor, Evidence, EvidenceRequest, Message, Money, Offer
+from domain.visibility import may_read_message, reads_message_bodies
 
 
 def money(value: Money | None) -> MoneyOut | None:
@@ -72,11 +72,11 @@ def evidence_request(value: EvidenceRequest) -> EvidenceRequestOut:
 
 def readable_messages(dispute: Dispute, viewer: Actor) -> list[MessageOut]:
     """Parties read the messages addressed to their role; agents and auditors
-    read all; analysts see that messages exist, never their bodies."""
+    read all; analysts and the platform see that messages exist, never their bodies."""
     shown = []
     for m in dispute.messages:
         if may_read_message(viewer.role, m.visible_to):
-            shown.append(message(m, with_body=viewer.role is not Role.ANALYST))
+            shown.append(message(m, with_body=reads_message_bodies(viewer.role)))
     return shown
 
 

@@ -105,13 +105,17 @@ class MoneyOut(BaseModel):
 
 
 class OpenDisputeIn(Strict):
-    model_config = ConfigDict(json_schema_extra=ex.examples(ex.OPEN_DISPUTE))
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.OPEN_DISPUTE, ex.OPEN_ON_REGISTERED_ORDER))
     order_id: Name
-    seller_id: Name
+    seller_id: Name | None = Field(
+        default=None, description="the order's seller: may be omitted for a registered order (taken from it)"
+    )
     reason: Reason
     remedy: Remedy
     refund: MoneyIn | None = None
-    order_amount: MoneyIn
+    order_amount: MoneyIn | None = Field(
+        default=None, description="the order's amount: may be omitted for a registered order (taken from it)"
+    )
     description: Text = ""
 
 

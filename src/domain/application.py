@@ -222,9 +222,11 @@ class DisputeApp(Application[UUID]):
     # -------------------------------------------------------------- queries
     def dispute(self, dispute_id: UUID, version: int | None = None) -> Dispute:
         try:
-            dispute: Dispute = self.repository.get(dispute_id, version=version)
+            dispute: object = self.repository.get(dispute_id, version=version)
         except AggregateNotFoundError:
             raise DisputeNotFound(f"no dispute {dispute_id}") from None
+        if not isinstance(dispute, Dispute):  # another aggregate of the same store (an order)
+            raise DisputeNotFound(f"no dispute {dispute_id}")
         return dispute
 
     def dispute_for(self, dispute_id: UUID, actor: Actor, version: int | None = None) -> Dispute:

@@ -13,6 +13,7 @@ class Role(StrEnum):
     AGENT = "agent"
     AUDITOR = "auditor"
     ANALYST = "analyst"
+    PLATFORM = "platform"
     SYSTEM = "system"
 
 

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     )
     keep_alive_timeout: timedelta = Field(default=timedelta(seconds=5), description="idle keep-alive connections")
     max_messages_per_dispute: int = Field(default=1000, gt=0)
+    require_known_orders: bool = Field(
+        default=False, description="refuse disputes on orders the platform never registered (404 order_unknown)"
+    )
     rate_limit_storage: str = Field(default="memory://", description="memory:// or redis://host:port/db")
     rate_limit_prefix: str = Field(default="disputes", min_length=1, description="key prefix in the storage")
     command_rate: int = Field(default=50, gt=0, description="commands per second per actor, sustained")
