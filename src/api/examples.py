@@ -104,6 +104,11 @@ EVIDENCE_REQUEST = {
     "note": "the courier's receipt, please",
     "due_at": "2026-03-06T10:00:00Z",
     "requested_at": LATER,
+    "status": "open",
+    "fulfilled_by": None,
+    "fulfilled_at": None,
+    "expired_at": None,
+    "cancelled_at": None,
 }
 DISPUTE: dict[str, Any] = {
     "id": DISPUTE_ID,

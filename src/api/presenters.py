@@ -58,7 +58,16 @@ def evidence(value: Evidence) -> EvidenceOut:
 
 def evidence_request(value: EvidenceRequest) -> EvidenceRequestOut:
     return EvidenceRequestOut(
-        id=UUID(value.id), party=value.party, note=value.note, due_at=value.due_at, requested_at=value.requested_at
+        id=UUID(value.id),
+        party=value.party,
+        note=value.note,
+        due_at=value.due_at,
+        requested_at=value.requested_at,
+        status=value.status,
+        fulfilled_by=UUID(value.fulfilled_by) if value.fulfilled_by else None,
+        fulfilled_at=value.fulfilled_at,
+        expired_at=value.expired_at,
+        cancelled_at=value.cancelled_at,
     )
 
 

@@ -35,6 +35,8 @@ STATUS_FOR: dict[type[errors.DomainError], int] = {
     errors.DisputeExists: 409,
     errors.ClaimedByAnotherAgent: 409,
     errors.EvidenceNotAccepted: 409,
+    errors.EvidenceRequestNotFound: 404,
+    errors.EvidenceRequestNotOpen: 409,
     errors.MessageLimitReached: 409,
     errors.DeadlineNotOpen: 409,
     errors.DeadlineNotDue: 409,

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from api import examples as ex
 from domain import validation
 from domain.currencies import ISO_4217
+from domain.deadline_names import REQUEST_PATTERN
 from domain.errors import InvalidValue
 from domain.policy import MAX_AMOUNT_MINOR, MAX_SHORT_TEXT
 from domain.values import (
@@ -20,6 +21,7 @@ from domain.values import (
     AppealDecision,
     Deadline,
     EvidenceKind,
+    EvidenceRequestStatus,
     OfferStatus,
     Outcome,
     Reason,
@@ -72,6 +74,13 @@ Currency = Annotated[
 ]
 Required = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=NO_NUL)]
 PartyRole = Annotated[Role, Field(json_schema_extra={"enum": ["buyer", "seller"]})]
+RequestDeadline = Annotated[
+    str,
+    StringConstraints(pattern=REQUEST_PATTERN),
+    Field(description="one evidence request's own deadline: `evidence_request:<request id>`"),
+]
+DeadlineName = Deadline | RequestDeadline
+"""A fixed deadline, or an evidence request's own (the keys of `deadlines`)."""
 T = TypeVar("T")
 
 
@@ -160,7 +169,10 @@ class EvidenceRequestIn(Strict):
 
 class DeadlineExtensionIn(Strict):
     model_config = ConfigDict(json_schema_extra=ex.examples(ex.DEADLINE_EXTENSION_IN))
-    deadline: Deadline
+    deadline: DeadlineName = Field(
+        description="any open deadline: a fixed one, an evidence request's own `evidence_request:<id>`, "
+        "or a party's `evidence_request_buyer` / `evidence_request_seller` (moves every open request of that party)"
+    )
     extend_by: timedelta = Field(description="ISO 8601 duration")
     reason: Required
 
@@ -236,8 +248,16 @@ class EvidenceRequestOut(BaseModel):
     id: UUID
     party: Role
     note: str
-    due_at: datetime
+    due_at: datetime = Field(description="its own deadline's due time (moved when an agent extends it)")
     requested_at: datetime
+    status: EvidenceRequestStatus = Field(
+        description="`open`; `fulfilled` by an upload of that party; `expired` when its due time passed "
+        "unanswered; `cancelled` when the dispute closed while it was open"
+    )
+    fulfilled_by: UUID | None = Field(description="the evidence that fulfilled it")
+    fulfilled_at: datetime | None
+    expired_at: datetime | None
+    cancelled_at: datetime | None
 
 
 class OutcomeOut(BaseModel):
@@ -285,7 +305,10 @@ class DisputeOut(BaseModel):
     evidence: list[EvidenceOut]
     messages: list[MessageOut]
     evidence_requests: list[EvidenceRequestOut]
-    deadlines: dict[Deadline, datetime]
+    deadlines: dict[DeadlineName, datetime] = Field(
+        description="every open deadline and its due time, soonest first: the fixed ones, each open evidence "
+        "request's own `evidence_request:<id>`, and each party's `evidence_request_<party>` (its earliest)"
+    )
     outcome: OutcomeOut | None
     return_shipment: ReturnShipmentOut | None
     return_condition: ReturnCondition | None

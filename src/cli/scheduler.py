@@ -62,6 +62,6 @@ def upcoming(limit: Annotated[int, typer.Option(min=1)] = 20) -> None:
     typer.echo(f"{'due_at':<32} {'overdue_s':>10} {'deadline':<24} {'version':>7} dispute_id")
     for d in deadlines.upcoming(views, limit):
         overdue = (now - d.due_at).total_seconds()
-        typer.echo(f"{d.due_at.isoformat():<32} {overdue:>10.1f} {d.deadline.value:<24} {d.version:>7} {d.dispute_id}")
+        typer.echo(f"{d.due_at.isoformat():<32} {overdue:>10.1f} {d.deadline:<24} {d.version:>7} {d.dispute_id}")
     events.close()
     views.close()

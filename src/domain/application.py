@@ -34,7 +34,6 @@ from domain.values import (
     Actor,
     AppealDecision,
     Context,
-    Deadline,
     EvidenceKind,
     Money,
     Outcome,
@@ -145,6 +144,7 @@ class DisputeApp(Application[UUID]):
         size: int,
         media_type: str,
         blob_key: str,
+        request_id: str | None = None,
         **kw: Any,
     ) -> CommandResult:
         def submit(d: Dispute) -> str:
@@ -157,6 +157,7 @@ class DisputeApp(Application[UUID]):
                 media_type=media_type,
                 blob_key=blob_key,
                 policy=self.policy,
+                request_id=request_id,
             )
 
         return self._run(dispute_id, ctx, submit, **kw)
@@ -191,7 +192,7 @@ class DisputeApp(Application[UUID]):
         self,
         dispute_id: UUID,
         ctx: Context,
-        deadline: Deadline,
+        deadline: str,
         extend_by: timedelta,
         reason: str,
         **kw: Any,
@@ -242,7 +243,8 @@ class DisputeApp(Application[UUID]):
     def release(self, dispute_id: UUID, ctx: Context, reason: str, **kw: Any) -> CommandResult:
         return self._run(dispute_id, ctx, lambda d: d.release(ctx, reason), **kw)
 
-    def expire_deadline(self, dispute_id: UUID, ctx: Context, deadline: Deadline, **kw: Any) -> CommandResult:
+    def expire_deadline(self, dispute_id: UUID, ctx: Context, deadline: str, **kw: Any) -> CommandResult:
+        """`deadline`: a `Deadline` or a request's own `evidence_request:<id>`."""
         return self._run(dispute_id, ctx, lambda d: d.expire_deadline(ctx, deadline, self.policy), **kw)
 
     # -------------------------------------------------------------- queries

@@ -34,8 +34,8 @@ class DisputeDecisions(DisputeState):
         self, drop: list[Deadline] | None = None, add: dict[Deadline, datetime] | None = None
     ) -> dict[str, datetime]:
         kept = {k: v for k, v in self.deadlines.items() if k not in (drop or [])}
-        kept.update(add or {})
-        return {k.value: v for k, v in kept.items()}
+        kept.update({str(k): v for k, v in (add or {}).items()})
+        return {str(k): v for k, v in kept.items()}
 
     def _settlement(self, offer: Offer) -> tuple[Outcome, Money | None]:
         if offer.remedy is Remedy.REPLACEMENT:

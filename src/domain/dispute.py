@@ -8,6 +8,8 @@ topic `domain.dispute:Dispute` is stored in snapshots:
 - `domain.negotiation`: proposing, accepting and rejecting offers;
 - `domain.expiry`: the system actor's deadline expiry;
 - `domain.appeals`: appealing a ruling, deciding the appeal, agents' claims;
+- `domain.evidence_requests`: the agent's evidence requests, their fulfilment
+  and expiry;
 - here: opening, evidence, messages, escalation, withdrawal, returns, and the
   agent's commands.
 """
@@ -24,7 +26,9 @@ from domain import events as ev
 from domain import guards, validation
 from domain.appeals import DisputeAppeals
 from domain.chain import GENESIS, next_chain_hash
+from domain.deadline_names import PARTY_DEADLINES, requested_id
 from domain.errors import DeadlineNotOpen
+from domain.evidence_requests import request_to_fulfil
 from domain.expiry import DisputeExpiry
 from domain.negotiation import DisputeNegotiation
 from domain.policy import Policy
@@ -112,12 +116,18 @@ class Dispute(DisputeNegotiation, DisputeExpiry, DisputeAppeals):
         media_type: str,
         blob_key: str,
         policy: Policy,
+        request_id: str | None = None,
     ) -> str:
+        """An upload; by a party, it also fulfils the evidence request it names,
+        or else the oldest open one addressed to that party (if any)."""
+        if request_id is not None:  # before the window: a refusal then names the request
+            request_to_fulfil(self, ctx.actor, ctx.at, request_id)
         guards.check(self, Action.SUBMIT_EVIDENCE, ctx.actor, ctx.at)
         validation.text("description", description)
         validation.evidence_file(sha256, size, media_type)
         used = sum(e.size for e in self.evidence if e.actor.role is ctx.actor.role)
         validation.evidence_quota(used, size, policy.max_evidence_bytes_per_party)
+        fulfils = request_to_fulfil(self, ctx.actor, ctx.at, request_id)
         evidence_id = self._new_id("evidence")
         self._emit(
             ev.EvidenceSubmitted,
@@ -130,6 +140,8 @@ class Dispute(DisputeNegotiation, DisputeExpiry, DisputeAppeals):
             media_type=media_type,
             blob_key=blob_key,
         )
+        if fulfils is not None:
+            self._fulfil(ctx, fulfils, evidence_id)
         return evidence_id
 
     def post_message(self, ctx: Context, body: str, to: Role | None = None, policy: Policy | None = None) -> str:
@@ -190,43 +202,28 @@ class Dispute(DisputeNegotiation, DisputeExpiry, DisputeAppeals):
             self._resolve(ctx, ResolvedHow.AGREEMENT, *self._settlement(self.agreed_offer), None, note)
 
     # ------------------------------------------------------------------ agent
-    def request_evidence(self, ctx: Context, party: Role, note: str, due_in: timedelta) -> str:
-        guards.check(self, Action.REQUEST_EVIDENCE, ctx.actor, ctx.at)
-        validation.party(party)
-        validation.text("note", note)
-        validation.positive_duration("due_in", due_in)
-        name = Deadline(f"evidence_request_{party.value}")
-        due_at = validation.due_after(ctx.at, due_in, "due_in")
-        if name in self.deadlines:
-            due_at = max(due_at, self.deadlines[name])
-        request_id = self._new_id("evidence_request")
-        self._emit(
-            ev.EvidenceRequested,
-            ctx,
-            evidence_request_id=request_id,
-            party=party.value,
-            note=note,
-            due_at=due_at,
-            deadlines=self._deadlines(add={name: due_at}),
-        )
-        return request_id
-
-    def extend_deadline(self, ctx: Context, deadline: Deadline, extend_by: timedelta, reason: str) -> None:
+    def extend_deadline(self, ctx: Context, deadline: str, extend_by: timedelta, reason: str) -> None:
+        """Any open deadline, a request's own and a party's included (see
+        `domain.evidence_requests` for what extending those moves)."""
         guards.check(self, Action.EXTEND_DEADLINE, ctx.actor, ctx.at)
         validation.required_text("reason", reason)
         validation.positive_duration("extend_by", extend_by)
         if deadline not in self.deadlines:
-            raise DeadlineNotOpen(f"the {deadline.value} deadline is not open")
+            raise DeadlineNotOpen(f"the {deadline} deadline is not open")
         previous = self.deadlines[deadline]
         due_at = validation.due_after(previous, extend_by, "extend_by")
+        if requested_id(deadline) is not None or deadline in PARTY_DEADLINES:
+            deadlines = self._extended_requests(deadline, due_at, extend_by)
+        else:
+            deadlines = self._deadlines(add={Deadline(deadline): due_at})
         self._emit(
             ev.DeadlineExtended,
             ctx,
-            deadline=deadline.value,
+            deadline=str(deadline),
             previous_due_at=previous,
             due_at=due_at,
             reason=reason,
-            deadlines=self._deadlines(add={deadline: due_at}),
+            deadlines=deadlines,
         )
 
     def issue_ruling(

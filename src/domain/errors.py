@@ -65,6 +65,19 @@ class EvidenceNotAccepted(DomainError):
     code = "evidence_window_closed"
 
 
+class EvidenceRequestNotFound(DomainError):
+    """An upload named an evidence request this dispute does not have."""
+
+    code = "evidence_request_not_found"
+
+
+class EvidenceRequestNotOpen(DomainError):
+    """An upload named an evidence request that is fulfilled, expired, cancelled
+    or addressed to someone else."""
+
+    code = "evidence_request_not_open"
+
+
 class EvidenceQuotaExceeded(DomainError):
     code = "evidence_quota_exceeded"
 

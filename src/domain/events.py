@@ -165,6 +165,19 @@ class EvidenceRequested(DeadlinesChanged):
         aggregate.on_evidence_requested(self)
 
 
+class EvidenceRequestFulfilled(DeadlinesChanged):
+    """An upload by the requested party answered an open evidence request (it
+    follows that upload's EvidenceSubmitted in the same command)."""
+
+    evidence_request_id: str
+    evidence_id: str
+    party: str
+
+    def apply(self, aggregate: Any) -> None:
+        super().apply(aggregate)
+        aggregate.on_evidence_request_fulfilled(self)
+
+
 class DeadlineExtended(DeadlinesChanged):
     deadline: str
     previous_due_at: datetime
@@ -266,7 +279,25 @@ class EvidenceWindowClosed(DeadlinePassed):
 
 
 class EvidenceRequestExpired(DeadlinePassed):
-    pass
+    """The party's deadline (`evidence_request_buyer` / `_seller`, the earliest due
+    time of its open requests) passed. Each request also records its own
+    `EvidenceRequestLapsed`; requests recorded before they had their own deadline
+    expire with this event."""
+
+    def apply(self, aggregate: Any) -> None:
+        super().apply(aggregate)
+        aggregate.on_evidence_request_expired(self)
+
+
+class EvidenceRequestLapsed(DeadlinePassed):
+    """One evidence request's own deadline (`evidence_request:<id>`) passed unanswered."""
+
+    evidence_request_id: str
+    party: str
+
+    def apply(self, aggregate: Any) -> None:
+        super().apply(aggregate)
+        aggregate.on_evidence_request_lapsed(self)
 
 
 class ReviewSlaBreached(DeadlinePassed):

@@ -5,32 +5,37 @@ negotiation window escalates, missed return deadlines resolve)."""
 from __future__ import annotations
 
 from domain import events as ev
-from domain.decisions import DisputeDecisions
+from domain.deadline_names import PARTY_DEADLINES, requested_id
 from domain.errors import DeadlineNotDue, DeadlineNotOpen, RoleNotAllowed
+from domain.evidence_requests import DisputeEvidenceRequests
 from domain.policy import Policy
 from domain.values import Context, Deadline, Outcome, ResolvedHow, Role
 from domain.visibility import ensure_can_see
 
 
-class DisputeExpiry(DisputeDecisions):
-    def expire_deadline(self, ctx: Context, deadline: Deadline, policy: Policy) -> None:
+class DisputeExpiry(DisputeEvidenceRequests):
+    def expire_deadline(self, ctx: Context, deadline: str, policy: Policy) -> None:
         """The system actor's command: record that `deadline` passed, and act on it."""
         ensure_can_see(self, ctx.actor)
         if ctx.actor.role is not Role.SYSTEM:
             raise RoleNotAllowed("only the system actor expires deadlines")
         if deadline not in self.deadlines:
-            raise DeadlineNotOpen(f"the {deadline.value} deadline is not open")
+            raise DeadlineNotOpen(f"the {deadline} deadline is not open")
         due_at = self.deadlines[deadline]
         if ctx.at < due_at:
-            raise DeadlineNotDue(f"the {deadline.value} deadline is due at {due_at.isoformat()}")
+            raise DeadlineNotDue(f"the {deadline} deadline is due at {due_at.isoformat()}")
+        if requested_id(deadline) is not None or deadline in PARTY_DEADLINES:
+            self._expire_requests(ctx, deadline)
+            return
+        fixed = Deadline(deadline)
         self._emit(
-            ev.DEADLINE_EVENTS[deadline],
+            ev.DEADLINE_EVENTS[fixed],
             ctx,
-            deadline=deadline.value,
+            deadline=fixed.value,
             due_at=due_at,
-            deadlines=self._deadlines(drop=[deadline]),
+            deadlines=self._deadlines(drop=[fixed]),
         )
-        self._act_on_expiry(ctx, deadline, policy)
+        self._act_on_expiry(ctx, fixed, policy)
 
     def _act_on_expiry(self, ctx: Context, deadline: Deadline, policy: Policy) -> None:
         if deadline is Deadline.SELLER_RESPONSE:

@@ -156,8 +156,11 @@ def ensure_message_room(dispute: DisputeState, limit: int) -> None:
 
 
 def evidence_window_open(dispute: DisputeState, role: Role, at: datetime) -> bool:
-    request = Deadline.EVIDENCE_REQUEST_BUYER if role is Role.BUYER else Deadline.EVIDENCE_REQUEST_SELLER
-    return any(name in dispute.deadlines and at < dispute.deadlines[name] for name in (Deadline.EVIDENCE, request))
+    """The evidence window is open, or an evidence request addressed to `role` is."""
+    window = dispute.deadlines.get(Deadline.EVIDENCE)
+    if window is not None and at < window:
+        return True
+    return any(dispute.request_open_at(r, at) for r in dispute.requests_to(role))
 
 
 def check(dispute: DisputeState, action: Action, actor: Actor, at: datetime) -> None:

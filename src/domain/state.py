@@ -6,21 +6,24 @@ taken by the commands (`domain.dispute` and its mixins) before an event exists.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from eventsourcing.domain import Aggregate
 
 from domain import events as ev
 from domain.chain import GENESIS
+from domain.deadline_names import deadline_name, party_deadline, request_deadline
 from domain.errors import OfferNotFound
 from domain.values import (
     Appeal,
     AppealDecision,
-    Deadline,
     Evidence,
     EvidenceKind,
     EvidenceRequest,
+    EvidenceRequestStatus,
     Message,
     Money,
     Offer,
@@ -57,7 +60,7 @@ class DisputeState(Aggregate):
         self.evidence: list[Evidence] = []
         self.messages: list[Message] = []
         self.evidence_requests: list[EvidenceRequest] = []
-        self.deadlines: dict[Deadline, datetime] = {}
+        self.deadlines: dict[str, datetime] = {}  # Deadline members, and evidence_request:<id>
         self.escalated = False
         self.reviewed = False
         self.return_shipment: ReturnShipment | None = None
@@ -92,19 +95,21 @@ class DisputeState(Aggregate):
         self.party_to_act = Role(self.party_to_act) if self.party_to_act else None
         self.reason = Reason(self.reason)
         self.requested_remedy = Remedy(self.requested_remedy)
-        self.deadlines = {Deadline(k): v for k, v in self.deadlines.items()}
+        self.deadlines = {deadline_name(k): v for k, v in self.deadlines.items()}
         if self.return_condition is not None:
             self.return_condition = ReturnCondition(self.return_condition)
         # Snapshots (and read-model documents) taken before appeals and claims existed.
         self.__dict__.setdefault("appeal", None)
         self.__dict__.setdefault("assigned_agent", None)
+        self._settle_legacy_requests()
 
     # ------------------------------------------------- mutators (every event)
     def on_chain_extended(self, e: ev.DisputeEvent) -> None:
         self.chain_hash = e.chain_hash
 
     def on_deadlines_changed(self, e: ev.DeadlinesChanged) -> None:
-        self.deadlines = {Deadline(k): v for k, v in e.deadlines.items()}
+        self.deadlines = {deadline_name(k): v for k, v in e.deadlines.items()}
+        self._sync_request_due_times()
 
     # ----------------------------------------------- mutators (named events)
     def on_dispute_opened(self, e: ev.DisputeOpened) -> None:
@@ -168,6 +173,7 @@ class DisputeState(Aggregate):
 
     def on_dispute_withdrawn(self, e: ev.DisputeWithdrawn) -> None:
         self._cancel_pending_offer(e.timestamp)
+        self._cancel_open_requests(e.timestamp)
         self.status = Status.WITHDRAWN
         self.party_to_act = None
         self.closed_at = e.timestamp
@@ -184,11 +190,26 @@ class DisputeState(Aggregate):
             self._enter_review()
 
     def on_evidence_requested(self, e: ev.EvidenceRequested) -> None:
-        request = EvidenceRequest(e.evidence_request_id, Role(e.party), e.note, e.due_at, e.timestamp)
+        own_deadline = request_deadline(e.evidence_request_id) in e.deadlines
+        request = EvidenceRequest(
+            e.evidence_request_id, Role(e.party), e.note, e.due_at, e.timestamp, own_deadline=own_deadline
+        )
         self.evidence_requests.append(request)
+
+    def on_evidence_request_fulfilled(self, e: ev.EvidenceRequestFulfilled) -> None:
+        self._close_request(
+            e.evidence_request_id, EvidenceRequestStatus.FULFILLED, fulfilled_by=e.evidence_id, fulfilled_at=e.timestamp
+        )
+
+    def on_evidence_request_lapsed(self, e: ev.EvidenceRequestLapsed) -> None:
+        self._close_request(e.evidence_request_id, EvidenceRequestStatus.EXPIRED, expired_at=e.timestamp)
+
+    def on_evidence_request_expired(self, e: ev.EvidenceRequestExpired) -> None:
+        self._settle_legacy_requests()
 
     def on_dispute_resolved(self, e: ev.DisputeResolved) -> None:
         self._cancel_pending_offer(e.timestamp)
+        self._cancel_open_requests(e.timestamp)
         self.resolution = Resolution(
             how=ResolvedHow(e.how),
             outcome=Outcome(e.outcome),
@@ -265,6 +286,59 @@ class DisputeState(Aggregate):
     def _cancel_pending_offer(self, at: datetime) -> None:
         if self.pending_offer_id is not None:
             self._decide_offer(self.pending_offer_id, OfferStatus.CANCELLED, at)
+
+    def _close_request(self, request_id: str, status: EvidenceRequestStatus, **when: Any) -> None:
+        index = next(i for i, r in enumerate(self.evidence_requests) if r.id == request_id)
+        self.evidence_requests[index] = dataclasses.replace(self.evidence_requests[index], status=status, **when)
+
+    def _cancel_open_requests(self, at: datetime) -> None:
+        """Closing the dispute cancels the requests still open, as it cancels a pending offer."""
+        for r in list(self.evidence_requests):
+            if r.status is EvidenceRequestStatus.OPEN and r.own_deadline:
+                self._close_request(r.id, EvidenceRequestStatus.CANCELLED, cancelled_at=at)
+        self._settle_legacy_requests(closed_at=at)
+
+    def _settle_legacy_requests(self, closed_at: datetime | None = None) -> None:
+        """Requests recorded before requests had their own deadline ("legacy") get
+        their status from the state alone, by the same rule whether the dispute is
+        replayed from its events or restored from a snapshot written by older
+        code (which kept no status): open while their party's deadline is; then
+        expired (when is not known: `expired_at` stays null); and once the dispute
+        closed, expired if their due time had passed, else cancelled."""
+        closed_at = closed_at or self.closed_at
+        for r in list(self.evidence_requests):
+            if r.own_deadline or r.status is EvidenceRequestStatus.FULFILLED:
+                continue
+            if closed_at is not None:
+                if r.due_at <= closed_at:
+                    self._close_request(r.id, EvidenceRequestStatus.EXPIRED)
+                else:
+                    self._close_request(r.id, EvidenceRequestStatus.CANCELLED, cancelled_at=closed_at)
+            elif r.status is EvidenceRequestStatus.OPEN and party_deadline(r.party) not in self.deadlines:
+                self._close_request(r.id, EvidenceRequestStatus.EXPIRED)
+
+    def _sync_request_due_times(self) -> None:
+        """An open request's due time is its own deadline's (an agent may extend it).
+        A legacy request keeps the due time it was recorded with (its party's
+        deadline is the one that counts for it: `request_open_at`)."""
+        for index, r in enumerate(self.evidence_requests):
+            if r.status is not EvidenceRequestStatus.OPEN:
+                continue
+            due = self.deadlines.get(request_deadline(r.id)) if r.own_deadline else None
+            if due is not None and due != r.due_at:
+                self.evidence_requests[index] = dataclasses.replace(r, due_at=due)
+
+    def requests_to(self, party: Role) -> list[EvidenceRequest]:
+        return [r for r in self.evidence_requests if r.party is party]
+
+    def request_open_at(self, request: EvidenceRequest, at: datetime) -> bool:
+        """Open and not yet due at `at` (the aggregate compares times itself, so a
+        late scheduler never keeps a request open); a legacy request is due when
+        its party's deadline is."""
+        if request.own_deadline:
+            return request.open_at(at)
+        due = self.deadlines.get(party_deadline(request.party))
+        return request.status is EvidenceRequestStatus.OPEN and due is not None and at < due
 
     def _enter_review(self) -> None:
         self.status = Status.UNDER_REVIEW

@@ -113,6 +113,13 @@ class Deadline(StrEnum):
     APPEAL_REVIEW = "appeal_review"
 
 
+class EvidenceRequestStatus(StrEnum):
+    OPEN = "open"
+    FULFILLED = "fulfilled"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
 class Action(StrEnum):
     """What a caller may do now (the `allowed_actions` vocabulary)."""
 
@@ -196,11 +203,26 @@ class Message:
 
 @dataclass(frozen=True)
 class EvidenceRequest:
+    """An agent's request to one party. Its own deadline is `evidence_request:<id>`
+    while it is open; `own_deadline` is false for requests recorded before requests
+    had their own deadline (they close with their party's deadline, as they did)."""
+
     id: str
     party: Role
     note: str
     due_at: datetime
     requested_at: datetime
+    status: EvidenceRequestStatus = EvidenceRequestStatus.OPEN
+    fulfilled_by: str | None = None
+    fulfilled_at: datetime | None = None
+    expired_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    own_deadline: bool = False
+
+    def open_at(self, at: datetime) -> bool:
+        """Open and not yet due: the aggregate compares times itself, so a late
+        scheduler never keeps a request open past its due time."""
+        return self.status is EvidenceRequestStatus.OPEN and at < self.due_at
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from uuid import UUID
 from eventsourcing.dispatch import singledispatchmethod
 
 from domain import events as ev
-from domain.values import Deadline
+from domain.deadline_names import deadline_name
 from projections.db import Database, Row, as_time
 from projections.projection import Projection
 
@@ -58,7 +58,8 @@ class Deadlines(Projection):
 @dataclass(frozen=True)
 class OpenDeadline:
     dispute_id: UUID
-    deadline: Deadline
+    deadline: str
+    """A `Deadline` member, or an evidence request's own `evidence_request:<id>`."""
     due_at: datetime
     version: int
     """The dispute's version when this map of deadlines was set."""
@@ -67,7 +68,7 @@ class OpenDeadline:
 def _open_deadline(row: Row) -> OpenDeadline:
     due_at = as_time(row["due_at"])
     assert due_at is not None, "due_at is NOT NULL"
-    return OpenDeadline(UUID(row["dispute_id"]), Deadline(row["deadline"]), due_at, int(row["version"]))
+    return OpenDeadline(UUID(row["dispute_id"]), deadline_name(row["deadline"]), due_at, int(row["version"]))
 
 
 def due(db: Database, now: datetime, limit: int = 200) -> list[OpenDeadline]:
@@ -90,7 +91,7 @@ def upcoming(db: Database, limit: int = 20) -> list[OpenDeadline]:
     return [_open_deadline(r) for r in rows]
 
 
-def of_dispute(db: Database, dispute_id: UUID) -> dict[Deadline, OpenDeadline]:
+def of_dispute(db: Database, dispute_id: UUID) -> dict[str, OpenDeadline]:
     with db.reading() as cur:
         cur.run("SELECT * FROM {deadlines} WHERE dispute_id = %s", [str(dispute_id)], deadlines=VIEW)
         rows = cur.all()

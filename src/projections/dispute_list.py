@@ -76,7 +76,7 @@ def summary(d: Dispute) -> dict[str, Any]:
         "resolved_how": resolution.how.value if resolution else None,
         "refund_minor": refund.amount_minor if refund else None,
         "seller_at_fault": resolution.seller_at_fault if resolution else None,
-        "deadlines": {k.value: v.isoformat() for k, v in sorted(d.deadlines.items())},
+        "deadlines": {str(k): v.isoformat() for k, v in sorted(d.deadlines.items())},
         "next_deadline_at": min(d.deadlines.values(), default=None),
         "opened_at": d.opened_at,
         "updated_at": d.modified_on,

@@ -70,6 +70,10 @@ def summary(event: ev.DisputeEvent) -> str:
         return f"Seller confirmed the return: {d['condition'].replace('_', ' ')}"
     if isinstance(event, ev.EvidenceRequested):
         return f"Agent requested evidence from the {d['party']} by {d['due_at']}"
+    if isinstance(event, ev.EvidenceRequestFulfilled):
+        return f"{who(event)} answered the evidence request {d['evidence_request_id']} with evidence {d['evidence_id']}"
+    if isinstance(event, ev.EvidenceRequestLapsed):
+        return f"The {d['party']}'s evidence request {d['evidence_request_id']} expired unanswered"
     if isinstance(event, ev.DeadlineExtended):
         return f"Agent extended the {d['deadline'].replace('_', ' ')} deadline to {d['due_at']}"
     if isinstance(event, ev.DisputeResolved):

@@ -26,6 +26,7 @@ from uuid import UUID
 import prometheus_client
 
 from domain.application import DisputeApp
+from domain.deadline_names import deadline_label
 from domain.errors import DeadlineNotDue, DeadlineNotOpen, VersionConflict
 from domain.values import Actor, Context, Role
 from projections import deadlines
@@ -113,7 +114,7 @@ class Scheduler:
 
     def fire(self, row: OpenDeadline) -> str:
         """Expire one due deadline, expecting the dispute to be as the row saw it."""
-        label = row.deadline.value
+        label = deadline_label(row.deadline)
         self.metrics.due.labels(label).inc()
         expected = row.version
         for _ in range(ATTEMPTS):
@@ -131,7 +132,7 @@ class Scheduler:
                 continue
             except Exception:
                 self.metrics.failed.labels(label).inc()
-                log.exception("%s: expiring %s of %s failed", self.name, label, row.dispute_id)
+                log.exception("%s: expiring %s of %s failed", self.name, row.deadline, row.dispute_id)
                 return "failed"
             self.metrics.fired.labels(label).inc()
             self.metrics.delay.labels(label).observe((ctx.at - row.due_at).total_seconds())
@@ -149,8 +150,8 @@ class Scheduler:
         return None, current.version  # only deadline-neutral events came in between
 
     def _skip(self, row: OpenDeadline, reason: str) -> str:
-        self.metrics.skipped.labels(row.deadline.value, reason).inc()
-        log.debug("%s: skipped %s of %s (%s)", self.name, row.deadline.value, row.dispute_id, reason)
+        self.metrics.skipped.labels(deadline_label(row.deadline), reason).inc()
+        log.debug("%s: skipped %s of %s (%s)", self.name, row.deadline, row.dispute_id, reason)
         return reason
 
     def run_forever(self, stop: threading.Event, interval: float) -> None:

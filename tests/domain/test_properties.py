@@ -11,11 +11,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.chain import GENESIS, next_chain_hash
+from domain.deadline_names import party_deadline, request_deadline
 from domain.dispute import Dispute
 from domain.errors import DomainError
 from domain.values import (
+    PARTIES,
     Context,
     Deadline,
+    EvidenceRequestStatus,
     Money,
     OfferStatus,
     Reason,
@@ -24,7 +27,7 @@ from domain.values import (
     Role,
     Status,
 )
-from support.builders import BUYER, ORDER_AMOUNT, SELLER, T0, state_of
+from support.builders import AGENT, BUYER, ORDER_AMOUNT, SELLER, T0, scenario_in, state_of
 from support.command_mixes import POLICY, PREFIXES, STEPS, opened, step
 from support.domain_app import in_memory_app
 
@@ -62,6 +65,27 @@ def check_invariants(d: Dispute) -> None:
     for e in d.evidence:
         evidence_by_role[e.actor.role] = evidence_by_role.get(e.actor.role, 0) + e.size
     assert all(total <= POLICY.max_evidence_bytes_per_party for total in evidence_by_role.values())
+    check_evidence_requests(d)
+
+
+def check_evidence_requests(d: Dispute) -> None:
+    """Each open request has its own deadline at its due time, a closed one none;
+    each party's deadline is the earliest due time of its open requests."""
+    evidence_ids = {e.id for e in d.evidence}
+    for r in d.evidence_requests:
+        own = d.deadlines.get(request_deadline(r.id))
+        if r.status is EvidenceRequestStatus.OPEN:
+            assert own == r.due_at and not d.status.is_terminal
+        else:
+            assert own is None
+        assert (r.status is EvidenceRequestStatus.FULFILLED) == (r.fulfilled_by in evidence_ids)
+        assert (r.status is EvidenceRequestStatus.EXPIRED) == (r.expired_at is not None)
+        assert (r.status is EvidenceRequestStatus.CANCELLED) == (r.cancelled_at is not None)
+    for party in PARTIES:
+        dues = [r.due_at for r in d.requests_to(party) if r.status is EvidenceRequestStatus.OPEN]
+        assert d.deadlines.get(party_deadline(party)) == min(dues, default=None)
+    names = {request_deadline(r.id) for r in d.evidence_requests}
+    assert all(name in names for name in d.deadlines if name.startswith("evidence_request:"))
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -129,3 +153,16 @@ def test_invariant_check_catches_a_refund_above_the_order_amount() -> None:
     d.offers[0] = dataclasses.replace(d.offers[0], refund=Money(99999, "USD"))
     with pytest.raises(AssertionError):
         check_invariants(d)
+
+
+def test_invariant_check_catches_a_party_deadline_that_is_not_the_earliest_request() -> None:
+    """The evidence request checks are not vacuous either."""
+    app = in_memory_app(policy=POLICY)
+    s = scenario_in(app, Status.UNDER_REVIEW)
+    for days in (3, 1):
+        app.request_evidence(s.id, s.clock.ctx(AGENT), Role.SELLER, "photos", timedelta(days=days))
+    d = app.dispute(s.id)
+    check_evidence_requests(d)
+    d.deadlines[party_deadline(Role.SELLER)] = max(r.due_at for r in d.evidence_requests)
+    with pytest.raises(AssertionError):
+        check_evidence_requests(d)

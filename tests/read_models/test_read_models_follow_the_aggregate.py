@@ -151,7 +151,7 @@ def check_agreement(views: Views, d: Dispute) -> None:
         "resolved_how": resolution.how.value if resolution else None,
         "refund_minor": refund,
         "seller_at_fault": resolution.seller_at_fault if resolution else None,
-        "deadlines": {k.value: v for k, v in d.deadlines.items()},
+        "deadlines": {str(k): v for k, v in d.deadlines.items()},
         "next_deadline_at": min(d.deadlines.values(), default=None),
         "closed_at": d.closed_at,
         "updated_at": d.modified_on,

@@ -17,14 +17,15 @@ import pytest
 
 from bootstrap import build_app, build_views_db, ensure_views
 from domain.application import DisputeApp
-from domain.values import Deadline, Outcome, ResolvedHow, Role, Status
+from domain.deadline_names import request_deadline
+from domain.values import Deadline, EvidenceKind, Outcome, ResolvedHow, Role, Status
 from projections import deadlines
 from projections.db import Database
 from projections.deadlines import OpenDeadline
 from service.metrics import Metrics
 from service.scheduler import Scheduler, build_scheduler
 from service.settings import Settings
-from support.builders import AGENT, BUYER, T0, Clock, Scenario, usd
+from support.builders import AGENT, BUYER, SYSTEM, T0, Clock, Scenario, fake_file, usd
 from support.stores import settings_for
 
 
@@ -269,3 +270,73 @@ def test_durations_are_iso_8601_from_the_environment(
     s = Scenario(app).open()
     assert app.dispute(s.id).deadlines[Deadline.SELLER_RESPONSE] == s.clock.now + timedelta(seconds=2)
     app.close()
+
+
+def escalated_without_an_evidence_window(app: DisputeApp, now: Now) -> Scenario:
+    """Under review, with the parties' own evidence window expired (so only requests remain)
+    and the review SLA far away."""
+    s = Scenario(app).open().seller_counters().buyer_escalates()
+    app.extend_deadline(s.id, s.clock.ctx(AGENT), Deadline.REVIEW_SLA, timedelta(days=30), "long review")
+    s.clock.now = app.dispute(s.id).deadlines[Deadline.EVIDENCE]
+    app.expire_deadline(s.id, s.clock.ctx(SYSTEM), Deadline.EVIDENCE)
+    now.at = s.clock.now
+    return s
+
+
+def test_each_evidence_request_expires_once_with_its_own_event_and_the_party_deadline_follows(
+    app: DisputeApp, scheduler: Scheduler, now: Now, metrics: Metrics
+) -> None:
+    s = escalated_without_an_evidence_window(app, now)
+    sooner = app.request_evidence(s.id, s.clock.ctx(AGENT), Role.SELLER, "photos", timedelta(hours=1)).created_id
+    later = app.request_evidence(s.id, s.clock.ctx(AGENT), Role.SELLER, "receipt", timedelta(hours=3)).created_id
+    assert sooner is not None and later is not None
+    d = app.dispute(s.id)
+    first_due, second_due = d.deadlines[request_deadline(sooner)], d.deadlines[request_deadline(later)]
+    version = d.version
+    assert {r.deadline for r in due_rows(scheduler, second_due)} >= {
+        request_deadline(sooner),
+        request_deadline(later),
+        Deadline.EVIDENCE_REQUEST_SELLER,
+    }
+
+    now.at = first_due + timedelta(seconds=1)
+    first = scheduler.tick()
+    assert first["fired"] == 1 and sum(first.values()) == 2, first  # the party's row finds it moved on
+    d = app.dispute(s.id)
+    assert {r.id: r.status.value for r in d.evidence_requests} == {sooner: "expired", later: "open"}
+    assert d.deadlines[Deadline.EVIDENCE_REQUEST_SELLER] == second_due
+
+    now.at = second_due + timedelta(seconds=1)
+    second = scheduler.tick()
+    assert second["fired"] == 1 and sum(second.values()) == 2, second
+    assert scheduler.tick() == {}
+    assert types_after_opening(app, s.id)[version - 1 :] == [
+        "EvidenceRequestLapsed",
+        "EvidenceRequestExpired",
+        "EvidenceRequestLapsed",
+        "EvidenceRequestExpired",
+    ]
+    lapsed = [e for e in app.repository.event_store.get(s.id) if type(e).__name__ == "EvidenceRequestLapsed"]
+    assert [(e.evidence_request_id, e.actor_role, e.due_at) for e in lapsed] == [
+        (sooner, "system", first_due),
+        (later, "system", second_due),
+    ]
+    assert not [k for k in app.dispute(s.id).deadlines if k.startswith("evidence_request")]
+    # One metrics label for every request's own deadline, never one per request id.
+    assert sample(metrics, "disputes_deadlines_fired_total", deadline="evidence_request") == 2
+    assert sample(metrics, "disputes_deadlines_fired_total", deadline="evidence_request_seller") == 0
+
+
+def test_an_answered_request_is_never_expired(app: DisputeApp, scheduler: Scheduler, now: Now) -> None:
+    s = escalated_without_an_evidence_window(app, now)
+    request_id = app.request_evidence(s.id, s.clock.ctx(AGENT), Role.BUYER, "photos", timedelta(hours=1)).created_id
+    assert request_id is not None
+    due = app.dispute(s.id).deadlines[request_deadline(request_id)]
+    rows = due_rows(scheduler, due)
+    sha, size = fake_file()
+    app.submit_evidence(s.id, s.clock.ctx(BUYER), kind=EvidenceKind.PHOTO, description="here", sha256=sha,
+                        size=size, media_type="image/png", blob_key=sha)  # fmt: skip
+    now.at = due + timedelta(seconds=1)
+    assert {scheduler.fire(r) for r in rows if r.deadline.startswith("evidence_request")} == {"cleared"}
+    assert scheduler.tick() == {}
+    assert [r.status.value for r in app.dispute(s.id).evidence_requests] == ["fulfilled"]

@@ -79,6 +79,20 @@ STEPS: dict[str, tuple[st.SearchStrategy[Any], Step]] = {
             policy=POLICY,
         ),
     ),
+    "answer": (  # an upload naming an evidence request (any of them, or an unknown id)
+        st.integers(0, 5),
+        lambda d, c, a: d.submit_evidence(
+            c,
+            kind=EvidenceKind.PHOTO,
+            description="as requested",
+            sha256=fake_file()[0],
+            size=1024,
+            media_type="image/png",
+            blob_key="k",
+            policy=POLICY,
+            request_id=_request_id(d, a),
+        ),
+    ),
     "message": (text, lambda d, c, a: d.post_message(c, a or "hi")),
     "escalate": (text, lambda d, c, a: d.escalate(c, a, POLICY)),
     "withdraw": (text, lambda d, c, a: d.withdraw(c, a)),
@@ -119,6 +133,10 @@ STEPS: dict[str, tuple[st.SearchStrategy[Any], Step]] = {
     "claim": (st.tuples(st.booleans(), text), lambda d, c, a: d.claim(c, a[0], a[1])),
     "release": (text, lambda d, c, a: d.release(c, a)),
     "expire": (st.integers(0, 9), lambda d, c, a: d.expire_deadline(c, _deadline(d, a), POLICY)),
+    "extend_open": (
+        st.tuples(st.integers(0, 9), st.integers(-1, 3)),
+        lambda d, c, a: d.extend_deadline(c, _deadline(d, a[0]), timedelta(hours=a[1]), "because"),
+    ),
 }
 
 # Mostly the actor the spec expects for a step, sometimes anyone at all.
@@ -127,6 +145,7 @@ LIKELY = {
     "accept": [BUYER, SELLER],
     "reject": [BUYER, SELLER],
     "evidence": [BUYER, SELLER, AGENT],
+    "answer": [BUYER, SELLER],
     "message": [BUYER, SELLER, AGENT],
     "escalate": [BUYER, SELLER],
     "withdraw": [BUYER],
@@ -134,6 +153,7 @@ LIKELY = {
     "receipt": [SELLER],
     "request": [AGENT],
     "extend": [AGENT],
+    "extend_open": [AGENT],
     "ruling": [AGENT],
     "appeal": [BUYER, SELLER],
     "decide_appeal": [OTHER_AGENT],
@@ -143,9 +163,14 @@ LIKELY = {
 }
 
 
-def _deadline(d: Dispute, pick: int) -> Deadline:
+def _deadline(d: Dispute, pick: int) -> str:
     open_deadlines = sorted(d.deadlines)
     return open_deadlines[pick % len(open_deadlines)] if open_deadlines else list(Deadline)[pick]
+
+
+def _request_id(d: Dispute, pick: int) -> str:
+    requests = d.evidence_requests
+    return requests[pick % len(requests)].id if requests and pick < 5 else "00000000-0000-0000-0000-000000000000"
 
 
 minutes = st.integers(0, 180) | st.integers(0, 12 * 24 * 60)

@@ -56,6 +56,13 @@ UPLOAD_SCHEMA = {
                         "file": {"type": "string", "format": "binary"},
                         "kind": {"type": "string", "enum": [k.value for k in EvidenceKind]},
                         "description": {"type": "string", "maxLength": 2000},
+                        "request_id": {
+                            "type": "string",
+                            "format": "uuid",
+                            "description": "the evidence request this upload answers (`evidence_requests[].id`), "
+                            "which must be open and addressed to the uploader; without it, a party's upload "
+                            "answers its oldest open request, if any",
+                        },
                     },
                 },
                 "example": {"file": "(the file's bytes)", "kind": "photo", "description": "the box"},
@@ -78,6 +85,8 @@ DOWNLOAD = {
     "content": {OCTET_STREAM: {"schema": {"type": "string", "format": "binary"}, "example": "(the file's bytes)"}},
 }
 UPLOAD_CODES = (
+    "evidence_request_not_found",
+    "evidence_request_not_open",
     "evidence_window_closed",
     "evidence_too_large",
     "evidence_quota_exceeded",
@@ -85,6 +94,16 @@ UPLOAD_CODES = (
     "multipart_required",
     "upload_incomplete",
 )
+
+
+def _checked_request_id(form: EvidenceForm) -> str | None:
+    named = form.fields.get("request_id")
+    if named is None:
+        return None
+    try:
+        return str(UUID(named))
+    except ValueError:
+        raise ApiProblem(422, "validation_error", "request_id must be an evidence request's id (a UUID)") from None
 
 
 def _checked_fields(form: EvidenceForm) -> tuple[EvidenceKind, str]:
@@ -121,8 +140,9 @@ async def submit_evidence(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """A party or an agent uploads one file (multipart/form-data: `file`, `kind`,
-    `description`). Its media type is read from its bytes; it is streamed to the
-    blob store and hashed as it arrives."""
+    `description`, optional `request_id`). Its media type is read from its bytes;
+    it is streamed to the blob store and hashed as it arrives. A party's upload
+    fulfils the evidence request it names, or else its oldest open one."""
     if not idempotency_key:
         # With an Idempotency-Key a refusal must be recorded under the key (with
         # the file's fingerprint), so such requests refuse on the command path.
@@ -130,17 +150,18 @@ async def submit_evidence(
     form = await read_evidence_form(request, svc.blobs, svc.settings.max_evidence_bytes)
     try:
         kind, description = _checked_fields(form)
+        request_id = _checked_request_id(form)
     except BaseException:
         form.discard()
         raise
     upload = form.file
     assert upload is not None
-    body = {"kind": kind.value, "description": description, "sha256": upload.sha256}
+    body = {"kind": kind.value, "description": description, "sha256": upload.sha256, "request_id": request_id}
     command = command_request(svc, request, actor, body, "evidence", 201)
 
     def submit() -> Outcome:
         try:
-            return svc.evidence.submit(svc.commands, command, dispute_id, upload, kind, description)
+            return svc.evidence.submit(svc.commands, command, dispute_id, upload, kind, description, request_id)
         except UnsupportedMediaType as unsupported:
             raise ApiProblem(415, "unsupported_media_type", str(unsupported)) from None
         except IncompleteUpload as incomplete:
