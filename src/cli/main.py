@@ -14,6 +14,7 @@ import typer
 from cli import audit as cli_audit
 from cli import projections as cli_projections
 from cli import scheduler as cli_scheduler
+from cli import seed as cli_seed
 from cli import webhooks as cli_webhooks
 from cli.errors import EXPECTED, describe
 from domain.values import Role
@@ -25,6 +26,7 @@ cli.add_typer(cli_projections.app, name="projections")
 cli.add_typer(cli_scheduler.app, name="scheduler")
 cli.add_typer(cli_audit.app, name="audit")
 cli.add_typer(cli_webhooks.app, name="webhooks")
+cli.command("seed")(cli_seed.seed)
 
 
 debugging = {"on": False}

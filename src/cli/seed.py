@@ -1,0 +1,54 @@
+"""`disputes seed`: fill the store with realistic demo disputes."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from bootstrap import build_services
+from cli.progress import progress_bar
+from projections.catalog import PROJECTIONS
+from projections.fanout import Fanout
+from service.demo.seeder import Seeder
+from service.settings import Settings
+
+log = logging.getLogger("disputes.seed")
+
+
+def seed(
+    disputes: Annotated[int, typer.Option(min=1, max=100_000, help="how many disputes to open")] = 200,
+    months: Annotated[float, typer.Option(min=0.25, max=60, help="spread their opening over this many months")] = 6,
+    seed: Annotated[int, typer.Option(help="the random seed: the same seed (and --end) gives the same data")] = 1,
+    end: Annotated[
+        datetime | None, typer.Option(help="the simulation's end, ISO 8601 (default: now); nothing happens after it")
+    ] = None,
+) -> None:
+    """Open demo disputes over months of simulated time and live each through
+    negotiation, evidence, returns, escalation, rulings, withdrawals and deadlines."""
+    settings = Settings()
+    services = build_services(settings)
+    try:
+        if end is not None and end.tzinfo is None:
+            end = end.replace(tzinfo=UTC)
+        seeder = Seeder(services.app, services.blobs, seed=seed, months=months, end=end)
+        with progress_bar("seeding disputes", disputes) as bar:
+            report = seeder.run(disputes, progress=bar.reach)
+        head = services.app.recorder.max_notification_id() or 0
+        fanout = Fanout(services.app, services.views, list(PROJECTIONS.values()))
+        with progress_bar("read models", head) as bar:
+            while fanout.step():
+                bar.reach(min(head, fanout.processed))
+    finally:
+        services.close()
+    typer.echo(
+        f"seeded {report.created} disputes ({report.skipped} already there), {report.events} events, "
+        f"in {report.seconds:.1f}s ({report.rate:.0f} disputes/s); read models at position {head}"
+    )
+    typer.echo("statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(report.statuses.items())))
+    for refused in report.refused:
+        typer.echo(f"refused: {refused}", err=True)
+    if report.refused:
+        raise typer.Exit(1)
