@@ -24,7 +24,8 @@ def png(rows: list[bytearray]) -> bytes:
     """An 8-bit RGB PNG of `rows` (each WIDTH * 3 bytes)."""
     header = struct.pack(">IIBBBBB", len(rows[0]) // 3, len(rows), 8, 2, 0, 0, 0)
     raw = b"".join(b"\x00" + bytes(row) for row in rows)  # filter type 0 on every scanline
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, 6)) + _chunk(b"IEND", b"")
+    chunks = _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, 6)) + _chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + chunks
 
 
 def _canvas(colour: Colour) -> list[bytearray]:

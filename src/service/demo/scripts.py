@@ -266,7 +266,7 @@ SCRIPTS: tuple[Script, ...] = (
     Script("silent_seller", silent_seller, {U: 12, F: 3}, (*REFUNDS, Remedy.REPLACEMENT)),
     Script("negotiation_runs_out", negotiation_runs_out, {H: 3, U: 3, F: 1}, (*REFUNDS,)),
     Script("ruled_for_buyer", ruled_for_buyer, {H: 1, U: 1, F: 6}, (Remedy.REFUND_ONLY,)),
-    Script("ruled_for_seller", ruled_for_seller, {R: 3, H: 4}, (*REFUNDS,), NOT_ARRIVED + (Reason.NOT_AS_DESCRIBED,)),
+    Script("ruled_for_seller", ruled_for_seller, {R: 3, H: 4}, (*REFUNDS,), (*NOT_ARRIVED, Reason.NOT_AS_DESCRIBED)),
     Script("review_overdue", review_overdue, {H: 2, U: 1, F: 2}, (*REFUNDS,)),
     Script("found_it", found_it, {R: 2, H: 2, U: 2, F: 1}, (*REFUNDS, Remedy.REPLACEMENT), NOT_ARRIVED),
     Script("talked_round", talked_round, {R: 2, H: 2}, (*REFUNDS,), ITEM_IN_HAND),
