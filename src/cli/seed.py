@@ -23,7 +23,11 @@ def seed(
     months: Annotated[float, typer.Option(min=0.25, max=60, help="spread their opening over this many months")] = 6,
     seed: Annotated[int, typer.Option(help="the random seed: the same seed (and --end) gives the same data")] = 1,
     end: Annotated[
-        datetime | None, typer.Option(help="the simulation's end, ISO 8601 (default: now); nothing happens after it")
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"],
+            help="the simulation's end, e.g. 2026-06-30T12:00:00Z (default: now; UTC unless an offset is given)",
+        ),
     ] = None,
 ) -> None:
     """Open demo disputes over months of simulated time and live each through

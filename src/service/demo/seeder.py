@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from domain.application import DisputeApp
 from domain.dispute import Dispute, dispute_id_for
@@ -51,6 +52,7 @@ class SeedReport:
     """Disputes of this seed already in the store (a second run)."""
     events: int = 0
     files: int = 0
+    """Evidence files made and kept (the same bytes are kept once)."""
     refused: list[str] = field(default_factory=list)
     """Script steps the domain refused (a script that breaks a rule): none expected."""
     scripts: Counter[str] = field(default_factory=Counter)
@@ -114,7 +116,8 @@ class Seeder:
             Role.SELLER: Actor(seller.id, Role.SELLER),
             Role.AGENT: Actor(rng.choice(cast.agents), Role.AGENT),
         }
-        life = Life(dispute, self.app.policy, opened, end, rng, actors, self._store_file, f"seed-{self.seed}-{n}")
+        store_file = partial(self._store_file, report)
+        life = Life(dispute, self.app.policy, opened, end, rng, actors, store_file, f"seed-{self.seed}-{n}")
         try:
             script.play(life)
         except Over:
@@ -153,7 +156,7 @@ class Seeder:
         )
 
     # ---------------------------------------------------------------- files
-    def _store_file(self, role: Role, kind: EvidenceKind, life: Life) -> StoredFile:
+    def _store_file(self, report: SeedReport, role: Role, kind: EvidenceKind, life: Life) -> StoredFile:
         content = self._draw(role, kind, life)
         known = self._stored.get(content)
         if known is not None:
@@ -165,6 +168,7 @@ class Seeder:
         assert media_type is not None, f"the {kind.value} file made for the demo is of no accepted type"
         stored = StoredFile(pending.sha256, pending.size, media_type, self.blobs.commit(pending))
         self._stored[content] = stored
+        report.files += 1
         return stored
 
     @staticmethod
