@@ -55,6 +55,11 @@ def seller_proof(life: Life) -> None:
 def accepts_request(life: Life) -> None:
     buyer_shows_it(life)
     life.wait_within(Deadline.SELLER_RESPONSE, 0.01, 0.3)
+    if life.rng.random() < 0.3:
+        life.say(S, "Could you tell us the batch number on the label?")
+        life.wait_hours(1, 12)
+        life.say(B, "It says B-1142.")
+        life.wait_hours(0.5, 6)
     if life.rng.random() < 0.5:
         life.say(S, "Sorry about this, we will make it right.")
     life.accept(S, "Accepted as requested")
@@ -66,6 +71,11 @@ def counter_then_accept(life: Life) -> None:
     life.say(S, "We can offer part of the price back; the item is still usable.")
     life.offer(S, Remedy.PARTIAL_REFUND, life.share(0.3, 0.7), "Partial refund, keep the item")
     life.wait_hours(1, 48)
+    if life.rng.random() < 0.4:
+        life.say(B, "Could you do a little more? It really is not usable as it is.")
+        life.wait_hours(1, 20)
+        life.say(S, "Sorry, that is the best we can do on this one.")
+        life.wait_hours(1, 20)
     life.accept(B, "OK, that works for me")
 
 
@@ -73,7 +83,9 @@ def haggle(life: Life) -> None:
     buyer_shows_it(life)
     life.wait_within(Deadline.SELLER_RESPONSE, 0.1, 0.8)
     life.reject(S, "The listing was accurate; we cannot refund in full")
+    life.say(S, "Every unit is checked before it ships.")
     life.wait_hours(2, 30)
+    life.say(B, "The photos speak for themselves.")
     life.offer(B, Remedy.PARTIAL_REFUND, life.share(0.6, 0.9), "Meet me part of the way")
     life.wait_hours(2, 40)
     life.offer(S, Remedy.PARTIAL_REFUND, life.share(0.2, 0.45), "This is what we can do")
@@ -184,6 +196,7 @@ def ruled_for_buyer(life: Life) -> None:
     life.evidence(B, EvidenceKind.COMMUNICATION, "Our conversation before the order")
     life.escalate(B, "The seller will not offer a fair refund")
     life.wait_within(Deadline.REVIEW_SLA, 0.05, 0.3)
+    life.say(A, "I am reviewing this dispute and will decide within the week.")
     life.request_evidence(S, "Proof of what was shipped, please", days=2)
     life.say(A, "I have asked the seller for proof of shipment.", to=B)
     life.wait_past(Deadline.EVIDENCE_REQUEST_SELLER)  # the seller never sends it
@@ -197,6 +210,7 @@ def ruled_for_seller(life: Life) -> None:
     life.reject(S, "Our records show this order was fulfilled as listed")
     life.wait_hours(2, 40)
     life.escalate(B, "I want an agent to look at this")
+    life.say(B, "The seller's document is for another parcel.")
     life.wait_within(Deadline.REVIEW_SLA, 0.05, 0.4)
     life.request_evidence(B, "Anything showing the problem you describe", days=3)
     life.wait_hours(3, 48)
@@ -214,6 +228,7 @@ def review_overdue(life: Life) -> None:
     life.offer(B, Remedy.PARTIAL_REFUND, life.share(0.7, 0.95), "Almost all of it")
     life.wait_hours(2, 30)
     life.escalate(S, "The buyer will not accept a reasonable offer")
+    life.say(S, "We offered half; the item was used for a month.")
     if life.rng.random() < 0.5:
         life.wait_within(Deadline.REVIEW_SLA, 0.5, 0.9)
         life.extend(Deadline.REVIEW_SLA, 3, "Waiting for the carrier's report")

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
+from functools import cache, partial
 
 from domain.application import DisputeApp
 from domain.dispute import Dispute, dispute_id_for
@@ -25,12 +25,16 @@ from domain.values import Actor, Context, EvidenceKind, Money, Reason, Remedy, R
 from service.demo import files
 from service.demo.life import Life, Over, StoredFile
 from service.demo.population import Cast, opening_time, order_amount, reason
-from service.demo.scripts import SCRIPTS, Script, scripts_for
+from service.demo.scripts import Script, scripts_for
 from service.media import sniff_media_type
 from service.ports import BlobStore
 
 log = logging.getLogger("disputes.seed")
 MONTH = timedelta(days=30)
+SAVE_BATCH = 25
+"""Disputes saved per transaction: each dispute's history is always saved whole."""
+PICTURES = 40
+"""Distinct pictures per kind: pictures are reused, documents name their order."""
 DESCRIPTIONS = {
     Reason.NOT_RECEIVED: "Ordered weeks ago, tracking has not moved and nothing arrived.",
     Reason.NOT_AS_DESCRIBED: "The item is not what the listing showed: different material and size.",
@@ -87,9 +91,15 @@ class Seeder:
             # never depends on what happened in the ones before it.
             opened = opening_time(rng, end - self.months * MONTH, end)
             plans.append((opened, n, rng.getrandbits(64)))
+        lived: list[Dispute] = []
         for done, (opened, n, own_seed) in enumerate(sorted(plans), start=1):
-            self._one(report, cast, n, opened, end, random.Random(own_seed))  # noqa: S311
-            progress(done)
+            dispute = self._one(report, cast, n, opened, end, random.Random(own_seed))  # noqa: S311
+            if dispute is not None:
+                lived.append(dispute)
+            if len(lived) == SAVE_BATCH or done == count:
+                self._save(lived)
+                lived = []
+                progress(done)
         report.seconds = time.perf_counter() - started
         log.info(
             "seeded %d disputes (%d already there), %d events, %d files in %.1fs",
@@ -101,11 +111,18 @@ class Seeder:
         )
         return report
 
-    def _one(self, report: SeedReport, cast: Cast, n: int, opened: datetime, end: datetime, rng: random.Random) -> None:
+    def _save(self, disputes: list[Dispute]) -> None:
+        """Each dispute's whole history in one transaction (several disputes share it)."""
+        if disputes:
+            self.app.save(*disputes)
+
+    def _one(
+        self, report: SeedReport, cast: Cast, n: int, opened: datetime, end: datetime, rng: random.Random
+    ) -> Dispute | None:
         order_id = f"demo-{self.seed}-{n:06d}"
         if dispute_id_for(order_id) in self.app.repository:
             report.skipped += 1
-            return
+            return None
         seller = cast.seller(rng)
         playing, weights = scripts_for(seller.behaviour)
         script = rng.choices(playing, weights=weights)[0]
@@ -127,10 +144,10 @@ class Seeder:
             report.refused.append(f"{script.name} on {order_id}: {refused.code}: {refused.detail}")
             log.warning("seed script %s refused on %s: %s", script.name, order_id, refused.detail)
         report.events += len(dispute.pending_events)
-        self.app.save(dispute)
         report.created += 1
         report.scripts[script.name] += 1
         report.statuses[dispute.status.value] += 1
+        return dispute
 
     def _open(
         self, script: Script, order_id: str, seller_id: str, buyer: Actor, at: datetime, rng: random.Random
@@ -174,10 +191,9 @@ class Seeder:
     @staticmethod
     def _draw(role: Role, kind: EvidenceKind, life: Life) -> bytes:
         d, rng = life.dispute, life.rng
-        if kind is EvidenceKind.PHOTO:
-            return files.photo(rng, damaged=d.reason is Reason.DAMAGED and role is Role.BUYER)
-        if kind is EvidenceKind.SCREENSHOT:
-            return files.screenshot(rng)
+        if kind in (EvidenceKind.PHOTO, EvidenceKind.SCREENSHOT):
+            damaged = kind is EvidenceKind.PHOTO and d.reason is Reason.DAMAGED and role is Role.BUYER
+            return picture(kind, damaged, rng.randrange(PICTURES))
         amount = f"{d.order_amount.currency} {d.order_amount.amount_minor} (minor units)"
         lines = {
             EvidenceKind.TRACKING: [f"Shipment for order {d.order_id}", "Status: delivered", "Signed for at door"],
@@ -190,5 +206,8 @@ class Seeder:
         return files.pdf(title, lines)
 
 
-def script_names() -> list[str]:
-    return [s.name for s in SCRIPTS]
+@cache
+def picture(kind: EvidenceKind, damaged: bool, variant: int) -> bytes:
+    """One of PICTURES photos (or screenshots) of each sort, drawn once."""
+    rng = random.Random(f"{kind.value}-{damaged}-{variant}")  # noqa: S311
+    return files.photo(rng, damaged) if kind is EvidenceKind.PHOTO else files.screenshot(rng)
