@@ -32,11 +32,13 @@ def seed(
 ) -> None:
     """Open demo disputes over months of simulated time and live each through
     negotiation, evidence, returns, escalation, rulings, withdrawals and deadlines."""
+    if end is not None:
+        end = end if end.tzinfo is not None else end.replace(tzinfo=UTC)
+        if end > datetime.now(UTC):
+            raise typer.BadParameter("the simulation cannot end in the future", param_hint="--end")
     settings = Settings()
     services = build_services(settings)
     try:
-        if end is not None and end.tzinfo is None:
-            end = end.replace(tzinfo=UTC)
         seeder = Seeder(services.app, services.blobs, seed=seed, months=months, end=end)
         with progress_bar("seeding disputes", disputes) as bar:
             report = seeder.run(disputes, progress=bar.reach)

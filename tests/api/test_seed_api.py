@@ -33,6 +33,13 @@ EXPIRIES = {cls.__name__ for cls in ev.DEADLINE_EVENTS.values()}
 
 def seed(settings: Settings, monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:
     """Run `disputes seed` with the test's store as its DISPUTES_* environment."""
+    use_store(settings, monkeypatch)
+    result = CliRunner().invoke(cli, ["seed", "--end", END, *args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def use_store(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in [n for n in os.environ if n.startswith("DISPUTES_")]:
         monkeypatch.delenv(name)
     env = {
@@ -46,9 +53,6 @@ def seed(settings: Settings, monkeypatch: pytest.MonkeyPatch, *args: str) -> Res
     }
     for name, value in env.items():
         monkeypatch.setenv(f"DISPUTES_{name}", value)
-    result = CliRunner().invoke(cli, ["seed", "--end", END, *args])
-    assert result.exit_code == 0, result.output
-    return result
 
 
 def every(client: TestClient, url: str, **params: Any) -> list[dict[str, Any]]:
@@ -166,3 +170,15 @@ def test_the_same_seed_gives_the_same_disputes_and_a_second_run_adds_none(
 
     seed(second, monkeypatch, "--disputes", "40", "--seed", "6")
     assert len(dispute_set(second)) == 80, "another seed opens other orders"
+
+
+def test_an_end_in_the_future_is_refused_and_nothing_is_seeded(
+    tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings_for("sqlite", tmp_path, request)
+    use_store(settings, monkeypatch)
+    refused = CliRunner().invoke(cli, ["seed", "--disputes", "5", "--end", "2999-01-01T00:00:00Z"])
+    assert refused.exit_code == 2 and "cannot end in the future" in refused.output
+    assert not (tmp_path / "disputes.sqlite").exists()
+    seed(settings, monkeypatch, "--disputes", "5")
+    assert len(dispute_set(settings)) == 5
