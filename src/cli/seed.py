@@ -54,6 +54,7 @@ def seed(
         f"in {report.seconds:.1f}s ({report.rate:.0f} disputes/s); read models at position {head}"
     )
     typer.echo("statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(report.statuses.items())))
+    typer.echo("steps by: " + ", ".join(f"{k} {v}" for k, v in sorted(report.steps.items())))
     for refused in report.refused:
         typer.echo(f"refused: {refused}", err=True)
     if report.refused:

@@ -46,6 +46,7 @@ def test_every_script_plays_by_the_rules_within_the_simulated_months(services: S
     assert report.refused == [], "a script asked for a step the domain refuses"
     assert (report.created, report.skipped) == (300, 0)
     assert set(report.scripts) == {s.name for s in SCRIPTS}, "every script is played"
+    assert set(report.steps) == {"buyer", "seller", "agent", "system"}
     by_dispute: dict[object, list[ev.DisputeEvent]] = {}
     for event in recorded(services):
         by_dispute.setdefault(event.originator_id, []).append(event)

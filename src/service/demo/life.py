@@ -69,6 +69,7 @@ class Life:
     store_file: FileMaker
     request_prefix: str
     steps: Counter[str] = field(default_factory=Counter)
+    """Steps taken by each role (`system` for expiries)."""
 
     # ---------------------------------------------------------------- time
     def wait(self, delay: timedelta) -> None:
@@ -112,7 +113,7 @@ class Life:
             due_at, name = min(due)
             when = min(until, due_at + timedelta(seconds=self.rng.uniform(*SCHEDULER_DELAY)))
             self.dispute.expire_deadline(self._ctx(SYSTEM, max(when, self.at)), name, self.policy)
-            self.steps["expire_deadline"] += 1
+            self.steps[SYSTEM.role.value] += 1
 
     def _ctx(self, actor: Actor, at: datetime | None = None) -> Context:
         when = at or self.at

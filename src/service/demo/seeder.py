@@ -60,6 +60,8 @@ class SeedReport:
     refused: list[str] = field(default_factory=list)
     """Script steps the domain refused (a script that breaks a rule): none expected."""
     scripts: Counter[str] = field(default_factory=Counter)
+    steps: Counter[str] = field(default_factory=Counter)
+    """Commands taken by each role besides the openings (`system`: deadline expiries)."""
     statuses: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
 
@@ -143,6 +145,7 @@ class Seeder:
             # A script asked for a step the rules forbid: keep what was lived so far.
             report.refused.append(f"{script.name} on {order_id}: {refused.code}: {refused.detail}")
             log.warning("seed script %s refused on %s: %s", script.name, order_id, refused.detail)
+        report.steps.update(life.steps)
         report.events += len(dispute.pending_events)
         report.created += 1
         report.scripts[script.name] += 1
