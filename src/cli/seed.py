@@ -12,7 +12,7 @@ from bootstrap import build_services
 from cli.progress import progress_bar
 from projections.catalog import PROJECTIONS
 from projections.fanout import Fanout
-from service.demo.seeder import Seeder
+from service.demo.seeder import SeedConflict, Seeder
 from service.settings import Settings
 
 log = logging.getLogger("disputes.seed")
@@ -40,8 +40,12 @@ def seed(
     services = build_services(settings)
     try:
         seeder = Seeder(services.app, services.blobs, seed=seed, months=months, end=end)
-        with progress_bar("seeding disputes", disputes) as bar:
-            report = seeder.run(disputes, progress=bar.reach)
+        try:
+            with progress_bar("seeding disputes", disputes) as bar:
+                report = seeder.run(disputes, progress=bar.reach)
+        except SeedConflict as conflict:
+            typer.echo(f"disputes seed: {conflict}", err=True)
+            raise typer.Exit(1) from None
         head = services.app.recorder.max_notification_id() or 0
         fanout = Fanout(services.app, services.views, list(PROJECTIONS.values()))
         with progress_bar("read models", head) as bar:

@@ -18,7 +18,7 @@ from domain import events as ev
 from domain.values import Role
 from service.demo import files
 from service.demo.scripts import SCRIPTS
-from service.demo.seeder import MONTH, Seeder, SeedReport
+from service.demo.seeder import MONTH, SeedConflict, Seeder, SeedReport
 from service.hub import Services
 from support.stores import settings_for
 
@@ -133,3 +133,20 @@ def test_the_pdf_escapes_what_would_end_its_strings() -> None:
     document = files.pdf("Receipt (copy)", ["back\\slash", "naïve"])
     check_pdf(document)
     assert b"(Receipt \\(copy\\)) Tj" in document and b"(back\\\\slash) Tj" in document and b"(na?ve) Tj" in document
+
+
+class Blind(Seeder):
+    """A seeder that checks for existing orders before another process commits them."""
+
+    def _known(self, order_id: str) -> bool:
+        return False
+
+
+def test_a_batch_another_writer_got_to_first_is_not_saved_and_a_second_run_completes(services: Services) -> None:
+    seeded(services, 10)
+    head = services.app.recorder.max_notification_id()
+    with pytest.raises(SeedConflict, match="run the same command again"):
+        Blind(services.app, services.blobs, seed=7, end=END).run(30)
+    assert services.app.recorder.max_notification_id() == head, "the conflicting batch saved nothing"
+    again = seeded(services, 30)
+    assert (again.skipped, again.created) == (10, 20)

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache, partial
 
+from eventsourcing.persistence import RecordConflictError
+
 from domain.application import DisputeApp
 from domain.dispute import Dispute, dispute_id_for
 from domain.errors import DomainError
@@ -46,6 +48,10 @@ DESCRIPTIONS = {
     Reason.CUSTOMS_HELD: "Held at customs for three weeks; the seller's paperwork was incomplete.",
     Reason.FAKE_TRACKING: "The tracking number belongs to a parcel delivered in another city.",
 }
+
+
+class SeedConflict(Exception):
+    """Another writer saved one of the disputes of a batch first."""
 
 
 @dataclass
@@ -115,14 +121,24 @@ class Seeder:
 
     def _save(self, disputes: list[Dispute]) -> None:
         """Each dispute's whole history in one transaction (several disputes share it)."""
-        if disputes:
+        if not disputes:
+            return
+        try:
             self.app.save(*disputes)
+        except RecordConflictError:
+            raise SeedConflict(
+                f"another process opened some of these orders meanwhile (seeding with --seed {self.seed} too?); "
+                "nothing of this batch was saved: run the same command again to add what is missing"
+            ) from None
+
+    def _known(self, order_id: str) -> bool:
+        return dispute_id_for(order_id) in self.app.repository
 
     def _one(
         self, report: SeedReport, cast: Cast, n: int, opened: datetime, end: datetime, rng: random.Random
     ) -> Dispute | None:
         order_id = f"demo-{self.seed}-{n:06d}"
-        if dispute_id_for(order_id) in self.app.repository:
+        if self._known(order_id):
             report.skipped += 1
             return None
         seller = cast.seller(rng)
