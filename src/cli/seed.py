@@ -37,6 +37,8 @@ def seed(
         if end > datetime.now(UTC):
             raise typer.BadParameter("the simulation cannot end in the future", param_hint="--end")
     settings = Settings()
+    if settings.backend == "memory":
+        raise typer.BadParameter("DISPUTES_DATABASE_URL is memory://: the disputes would vanish with this command")
     services = build_services(settings)
     try:
         seeder = Seeder(services.app, services.blobs, seed=seed, months=months, end=end)

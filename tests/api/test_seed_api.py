@@ -182,3 +182,11 @@ def test_an_end_in_the_future_is_refused_and_nothing_is_seeded(
     assert not (tmp_path / "disputes.sqlite").exists()
     seed(settings, monkeypatch, "--disputes", "5")
     assert len(dispute_set(settings)) == 5
+
+
+def test_seeding_an_in_memory_store_is_refused(
+    tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_store(settings_for("memory", tmp_path, request), monkeypatch)
+    refused = CliRunner().invoke(cli, ["seed", "--disputes", "5"])
+    assert refused.exit_code == 2 and "memory://" in refused.output
