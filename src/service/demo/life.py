@@ -105,14 +105,21 @@ class Life:
         while True:
             self.wait(timedelta(days=30))
 
+    def settle(self) -> None:
+        """Once the script is over: expire what falls due up to the end (a closed
+        dispute may still hold deadlines, such as a ruling's appeal window), so
+        no scheduler finds a deadline of the simulated past still open."""
+        self._expire_until(self.end)
+
     def _expire_until(self, until: datetime) -> None:
-        while not self.dispute.status.is_terminal:
+        while True:
             due = [(at, name) for name, at in self.dispute.deadlines.items() if at <= until]
             if not due:
                 return
             due_at, name = min(due)
             when = min(until, due_at + timedelta(seconds=self.rng.uniform(*SCHEDULER_DELAY)))
-            self.dispute.expire_deadline(self._ctx(SYSTEM, max(when, self.at)), name, self.policy)
+            self.at = max(when, self.at)
+            self.dispute.expire_deadline(self._ctx(SYSTEM), name, self.policy)
             self.steps[SYSTEM.role.value] += 1
 
     def _ctx(self, actor: Actor, at: datetime | None = None) -> Context:
@@ -190,4 +197,4 @@ class Life:
     def rule(self, outcome: Outcome, refund: Money | None, seller_at_fault: bool, rationale: str) -> None:
         if outcome is Outcome.REFUND_FULL:
             refund = self.order
-        self.dispute.issue_ruling(self._as(Role.AGENT), outcome, refund, seller_at_fault, rationale)
+        self.dispute.issue_ruling(self._as(Role.AGENT), outcome, refund, seller_at_fault, rationale, self.policy)

@@ -286,10 +286,11 @@ SCRIPTS: tuple[Script, ...] = (
     Script("found_it", found_it, {R: 2, H: 2, U: 2, F: 1}, (*REFUNDS, Remedy.REPLACEMENT), NOT_ARRIVED),
     Script("talked_round", talked_round, {R: 2, H: 2}, (*REFUNDS,), ITEM_IN_HAND),
 )
-# Appeals slot in here once the aggregate has them: a function that ends in a
-# ruling (as ruled_for_buyer does), then `life.appeal(role, grounds)` and, after
-# a wait, `life.decide_appeal(...)` (two methods beside `Life.rule`), and a row
-# such as Script("ruling_appealed", ruling_appealed, {H: 2, F: 3}, (*REFUNDS,)).
+# Appeals slot in here: a function that ends in a ruling (as ruled_for_buyer
+# does), then `life.appeal(role, grounds)` and, after a wait,
+# `life.decide_appeal(...)` (two methods beside `Life.rule`, calling the
+# aggregate's `appeal_ruling` and `decide_appeal`), and a row such as
+# Script("ruling_appealed", ruling_appealed, {H: 2, F: 3}, (*REFUNDS,)).
 
 
 def scripts_for(behaviour: Behaviour) -> tuple[list[Script], list[int]]:

@@ -161,6 +161,7 @@ class Seeder:
             # A script asked for a step the rules forbid: keep what was lived so far.
             report.refused.append(f"{script.name} on {order_id}: {refused.code}: {refused.detail}")
             log.warning("seed script %s refused on %s: %s", script.name, order_id, refused.detail)
+        life.settle()
         report.steps.update(life.steps)
         report.events += len(dispute.pending_events)
         report.created += 1
