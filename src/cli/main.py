@@ -15,6 +15,7 @@ from cli import audit as cli_audit
 from cli import orders as cli_orders
 from cli import projections as cli_projections
 from cli import scheduler as cli_scheduler
+from cli import seed as cli_seed
 from cli import webhooks as cli_webhooks
 from cli.errors import EXPECTED, describe
 from domain.values import Role
@@ -27,6 +28,7 @@ cli.add_typer(cli_scheduler.app, name="scheduler")
 cli.add_typer(cli_audit.app, name="audit")
 cli.add_typer(cli_webhooks.app, name="webhooks")
 cli.add_typer(cli_orders.app, name="orders")
+cli.command("seed")(cli_seed.seed)
 
 
 debugging = {"on": False}

@@ -84,13 +84,23 @@ def with_disputes(url: str, count: int) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["audit", "verify", "--all"], ["projections", "rebuild", "timeline"], ["audit", "export", "--format", "jsonl"]],
-    ids=["verify-all", "rebuild", "export"],
+    [
+        ["audit", "verify", "--all"],
+        ["projections", "rebuild", "timeline"],
+        ["audit", "export", "--format", "jsonl"],
+        ["seed", "--disputes", "30"],
+    ],
+    ids=["verify-all", "rebuild", "export", "seed"],
 )
 def test_long_commands_draw_a_progress_bar_on_a_terminal(tmp_path: Path, args: list[str]) -> None:
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     with_disputes(url, 3)
-    env = {"DISPUTES_DATABASE_URL": url, "DISPUTES_ENV": "test", "DISPUTES_JWT_SECRET": "x" * 32}
+    env = {
+        "DISPUTES_DATABASE_URL": url,
+        "DISPUTES_ENV": "test",
+        "DISPUTES_JWT_SECRET": "x" * 32,
+        "DISPUTES_BLOB_DIR": str(tmp_path / "blobs"),
+    }
     on_terminal = CliRunner().invoke(cli, args, env={**env, "TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1"})
     assert on_terminal.exit_code == 0, on_terminal.output
     assert "━" in on_terminal.stderr, on_terminal.stderr
