@@ -37,6 +37,10 @@ class TrackingConflict(Exception):
     """The batch's start position is no longer the view's position."""
 
 
+class SwitchFailed(Exception):
+    """The stable views could not be re-pointed at a new generation (now marked `failed`)."""
+
+
 @dataclass(frozen=True)
 class Fault:
     """The event a generation stopped at, and why."""
@@ -170,8 +174,7 @@ def create_generation(
 
 def _point_views_at(cur: Cursor, projection: type[Projection], number: int) -> None:
     for table in projection.tables:
-        cur.run("DROP VIEW IF EXISTS {view}", view=table)
-        cur.run("CREATE VIEW {view} AS SELECT * FROM {table}", view=table, table=physical(table, number))
+        cur.point_view(table, physical(table, number))
     cur.run(
         "UPDATE {registry} SET status = CASE WHEN generation = %s THEN 'active' ELSE 'retired' END, "
         "switched_at = CASE WHEN generation = %s THEN %s ELSE switched_at END "
@@ -182,9 +185,24 @@ def _point_views_at(cur: Cursor, projection: type[Projection], number: int) -> N
 
 
 def switch(db: Database, projection: type[Projection], number: int) -> None:
-    """Re-point the stable views at generation `number`, atomically."""
-    with db.transaction() as cur:
-        _point_views_at(cur, projection, number)
+    """Re-point the stable views at generation `number`, atomically (analysts'
+    views on them and grants on them are kept: Cursor.point_view).
+
+    If that fails, nothing changed for readers; the generation is marked
+    `failed` (never left `building`), the failure logged, and SwitchFailed
+    raised. A later rebuild drops failed generations and starts again."""
+    try:
+        with db.transaction() as cur:
+            _point_views_at(cur, projection, number)
+    except Exception as error:
+        with db.transaction() as cur:
+            cur.run(
+                "UPDATE {registry} SET status = 'failed' WHERE projection = %s AND generation = %s",
+                [projection.name, number],
+                registry=REGISTRY,
+            )
+        log.error("%s: could not switch to generation %s, marked failed: %s", projection.name, number, error)
+        raise SwitchFailed(f"{projection.name}: generation {number} could not be switched to: {error}") from error
 
 
 def drop_generation(db: Database, projection: type[Projection], number: int) -> None:
