@@ -279,7 +279,7 @@ class Settings(BaseSettings):
     def analytics_schema_name(self) -> str:
         """The analysts' Postgres schema: as set, else `analytics` beside `public`,
         else `<schema>_analytics` (so deployments sharing a database never share it)."""
-        schema = self.postgres_params()["schema"]
+        schema = self.postgres_params()["schema"] if self.backend == "postgres" else "public"
         return self.analytics_schema or ("analytics" if schema == "public" else f"{schema}_analytics")
 
     def postgres_extra_params(self) -> dict[str, str]:
