@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -25,7 +25,7 @@ SQLITE_READ_ONLY = (
 )
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     parquet = "parquet"
     csv = "csv"
 

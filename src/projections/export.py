@@ -41,11 +41,13 @@ def _definition(projection: type[Projection], table: str) -> str:
 
 
 def _top_level_parts(body: str) -> list[str]:
-    parts, depth, current = [], 0, ""
+    parts: list[str] = []
+    depth, current = 0, ""
     for char in body:
         depth += (char == "(") - (char == ")")
         if char == "," and depth == 0:
-            parts, current = [*parts, current], ""
+            parts.append(current)
+            current = ""
         else:
             current += char
     return [p.strip() for p in [*parts, current] if p.strip()]
@@ -123,8 +125,9 @@ def _batches(source: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]
 
 
 def _write_parquet(table: Table, source: Iterator[dict[str, Any]], path: Path, advance: Progress) -> int:
-    import pyarrow as pa  # the optional `disputes[analytics]` extra
-    import pyarrow.parquet as pq
+    # The optional `disputes[analytics]` extra, imported only when Parquet is asked for.
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.parquet as pq  # noqa: PLC0415
 
     types = {
         "time": pa.timestamp("us", tz="UTC"),
