@@ -13,7 +13,7 @@ from bootstrap import connect, new_waiter
 from cli.progress import progress_bar
 from projections import base, faults
 from projections.catalog import PROJECTIONS
-from projections.db import Database
+from projections.db import Database, SwitchFailed
 from projections.fanout import Fanout
 from projections.runner import Follower
 from service.settings import Settings
@@ -81,7 +81,7 @@ def rebuild(
         raise typer.Exit(1)
     try:
         base.switch(views, projection, number)
-    except base.SwitchFailed as e:
+    except SwitchFailed as e:
         typer.echo(f"{e}", err=True)
         typer.echo(f"{name}: generation {number} is marked failed; the active generation keeps serving", err=True)
         raise typer.Exit(1) from None

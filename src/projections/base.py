@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from projections.db import Cursor, Database, as_json, as_time
+from projections.db import Cursor, Database, SwitchFailed, as_json, as_time
 from projections.projection import Projection, physical
 
 REGISTRY = "projection_generations"
@@ -35,10 +35,6 @@ log = logging.getLogger("disputes.projections")
 
 class TrackingConflict(Exception):
     """The batch's start position is no longer the view's position."""
-
-
-class SwitchFailed(Exception):
-    """The stable views could not be re-pointed at a new generation (now marked `failed`)."""
 
 
 @dataclass(frozen=True)
@@ -185,22 +181,16 @@ def _point_views_at(cur: Cursor, projection: type[Projection], number: int) -> N
 
 
 def switch(db: Database, projection: type[Projection], number: int) -> None:
-    """Re-point the stable views at generation `number`, atomically (analysts'
-    views on them and grants on them are kept: Cursor.point_view).
-
-    If that fails, nothing changed for readers; the generation is marked
-    `failed` (never left `building`), the failure logged, and SwitchFailed
-    raised. A later rebuild drops failed generations and starts again."""
+    """Re-point the stable views at generation `number`, atomically, keeping the views
+    built on them and their grants (Cursor.point_view). On failure nothing changed for
+    readers; the generation is marked `failed` (a later rebuild drops it), never left `building`."""
     try:
         with db.transaction() as cur:
             _point_views_at(cur, projection, number)
     except Exception as error:
         with db.transaction() as cur:
-            cur.run(
-                "UPDATE {registry} SET status = 'failed' WHERE projection = %s AND generation = %s",
-                [projection.name, number],
-                registry=REGISTRY,
-            )
+            cur.run("UPDATE {registry} SET status = 'failed' WHERE projection = %s AND generation = %s",
+                    [projection.name, number], registry=REGISTRY)  # fmt: skip
         log.error("%s: could not switch to generation %s, marked failed: %s", projection.name, number, error)
         raise SwitchFailed(f"{projection.name}: generation {number} could not be switched to: {error}") from error
 

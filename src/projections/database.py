@@ -29,6 +29,10 @@ class ViewInUse(Exception):
     """A stable view cannot take the new generation's columns while other views depend on it."""
 
 
+class SwitchFailed(Exception):
+    """The stable views could not be re-pointed at a new generation (projections.base.switch)."""
+
+
 class Cursor(ABC):
     """A cursor inside one transaction, speaking the shared SQL templates."""
 
