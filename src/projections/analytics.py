@@ -139,7 +139,8 @@ def _ensure_postgres(db: PostgresDatabase, schema: str, views: list[AnalyticsVie
         ).fetchone()
         if found is not None and found["marker"] == marker and found["views"] == len(views):
             return
-        conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(schema)))
+        if found is None:  # a schema created beforehand needs no CREATE privilege on the database
+            conn.execute(SQL("CREATE SCHEMA {}").format(Identifier(schema)))
         for view in views:
             name = Identifier(schema, view.name)
             conn.execute(SQL("CREATE OR REPLACE VIEW {} AS ").format(name) + SQL(view.postgres).format(**sources))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import importlib.util
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -120,3 +121,30 @@ def test_the_csv_export_has_a_header_rfc_4180_quoting_and_what_sql_reads(
 def test_an_unknown_format_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["analytics", "export", "--format", "xlsx", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "xlsx" in result.output
+
+
+def test_the_export_reports_each_tables_rows_to_the_progress_bar(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    app, views = populated(settings_for("sqlite", tmp_path, request))
+    totals: dict[str, int] = {}
+    advanced: dict[str, int] = {}
+
+    def progress(table: export.Table, rows: int) -> export.Progress:
+        totals[table.name], advanced[table.name] = rows, 0
+        return lambda n: advanced.__setitem__(table.name, advanced[table.name] + n)
+
+    written = export.export(views, "csv", tmp_path / "out", progress)
+    assert totals == advanced == written and all(n > 0 for n in written.values())
+    app.close()
+    views.close()
+
+
+def test_parquet_without_pyarrow_says_which_extra_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    found = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pyarrow" else found(name, *a))
+    result = CliRunner().invoke(cli, ["analytics", "export", "--format", "parquet", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "pip install 'disputes[analytics]'" in result.output
+    assert not any(tmp_path.iterdir()), "nothing written"

@@ -20,6 +20,8 @@ from projections import base
 from projections.catalog import PROJECTIONS
 from projections.db import PostgresDatabase, ViewInUse
 from projections.deadlines import Deadlines
+from projections.dispute_list import DisputeList
+from projections.runner import Follower
 from service.settings import Settings
 from support.analytics import populated
 from support.live_server import server_env
@@ -185,4 +187,44 @@ def test_a_column_added_anywhere_in_a_new_layout_comes_last_in_the_stable_view(
     with pytest.raises(ViewInUse, match=refused), views.transaction() as cur:
         cur.point_view("facts", "facts_g3")
     assert query(postgres_url, SQL("SELECT * FROM {}").format(Identifier(schema, "mine"))) == [("two",)]
+    views.close()
+
+
+class DisputeListWithNote(DisputeList):
+    """A later layout of `dispute_list` with a column added in the middle of its table."""
+
+    layout = DisputeList.layout + 1
+
+    @classmethod
+    def ddl(cls) -> list[str]:
+        return [s.replace("reason text NOT NULL, ", "reason text NOT NULL, note text, ") for s in super().ddl()]
+
+
+def test_a_new_table_layout_at_start_keeps_an_analysts_view_and_a_roles_grant(
+    tmp_path: Path, request: pytest.FixtureRequest, postgres_url: str, reader_role: str
+) -> None:
+    settings = settings_for("postgres", tmp_path, request)
+    schema = settings.postgres_schema
+    app, views = populated(settings)
+    assert isinstance(views, PostgresDatabase)
+    summaries, mine = Identifier(schema, "dispute_summaries"), Identifier(schema, "by_status")
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(SQL("CREATE VIEW {} AS SELECT status, COUNT(*) AS n FROM {} GROUP BY status").format(
+            mine, summaries))  # fmt: skip
+        conn.execute(SQL("CREATE ROLE {} NOLOGIN").format(Identifier(reader_role)))
+        conn.execute(SQL("GRANT USAGE ON SCHEMA {} TO {}").format(Identifier(schema), Identifier(reader_role)))
+        conn.execute(SQL("GRANT SELECT ON {} TO {}").format(summaries, Identifier(reader_role)))
+    mine_before = query(postgres_url, SQL("SELECT * FROM {} ORDER BY status").format(mine))
+
+    base.ensure_projection(views, DisputeListWithNote)  # what a process of the next version does at start
+    Follower(app, views, DisputeListWithNote).catch_up()
+
+    assert [(g.number, g.status) for g in base.generations(views, "dispute_list")] == [(2, "active")]
+    columns = query(postgres_url, SQL(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = {} "
+        "AND table_name = 'dispute_summaries' ORDER BY ordinal_position").format(schema))  # fmt: skip
+    assert columns[-1] == ("note",), "the added column comes last in the stable view"
+    assert query(postgres_url, SQL("SELECT * FROM {} ORDER BY status").format(mine)) == mine_before
+    assert query(postgres_url, SQL("SELECT COUNT(*) FROM {}").format(summaries), role=reader_role) == [(5,)]
+    app.close()
     views.close()
