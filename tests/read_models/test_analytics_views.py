@@ -106,3 +106,11 @@ def test_a_granted_role_reads_the_analytics_views_and_nothing_else_even_after_a_
         assert conn.execute(scores, [SELLER.id]).fetchone() == (expected.score, expected.level)
     app.close()
     views.close()
+
+
+def test_the_analytics_schema_is_named_after_the_read_models_schema() -> None:
+    url = "postgresql://app@db.internal:5432/disputes"
+    assert Settings(database_url=url).analytics_schema_name() == "analytics"
+    assert Settings(database_url=url, postgres_schema="tenant1").analytics_schema_name() == "tenant1_analytics"
+    assert Settings(database_url=url + "?schema=tenant2").analytics_schema_name() == "tenant2_analytics"
+    assert Settings(database_url=url, postgres_schema="t", analytics_schema="bi").analytics_schema_name() == "bi"
