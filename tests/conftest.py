@@ -83,7 +83,8 @@ def pg_schema(postgres_url: str) -> Iterator[str]:
     schema = f"{RUN_ID}_{next(schema_numbers)}"
     yield schema
     with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(Identifier(schema)))
+        for name in (schema, f"{schema}_analytics"):  # the analysts' views beside it (Settings.analytics_schema_name)
+            conn.execute(SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(Identifier(name)))
 
 
 BACKENDS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

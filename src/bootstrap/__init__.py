@@ -21,7 +21,7 @@ from api.auth import resolve_secret
 from api.main import create_app
 from bootstrap.workers import Crew, new_waiter, register_gauges
 from domain.application import DisputeApp
-from projections import base
+from projections import analytics, base
 from projections.catalog import PROJECTIONS
 from projections.db import Database, PostgresDatabase, SQLiteDatabase
 from service.hub import Services
@@ -75,6 +75,7 @@ def ensure_views(db: Database, settings: Settings) -> None:
     base.ensure_registry(db)
     for projection in PROJECTIONS.values():
         base.ensure_projection(db, projection, projection.params_from(settings))
+    analytics.ensure(db, settings.analytics_schema_name(), settings.penalty_window)
 
 
 # Raced table creation on Postgres; on a fresh SQLite file, switching to WAL or

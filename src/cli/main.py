@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from cli import analytics as cli_analytics
 from cli import audit as cli_audit
 from cli import orders as cli_orders
 from cli import projections as cli_projections
@@ -27,6 +28,7 @@ cli.add_typer(cli_projections.app, name="projections")
 cli.add_typer(cli_scheduler.app, name="scheduler")
 cli.add_typer(cli_audit.app, name="audit")
 cli.add_typer(cli_webhooks.app, name="webhooks")
+cli.add_typer(cli_analytics.app, name="analytics")
 cli.add_typer(cli_orders.app, name="orders")
 cli.command("seed")(cli_seed.seed)
 

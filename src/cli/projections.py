@@ -13,7 +13,7 @@ from bootstrap import connect, new_waiter
 from cli.progress import progress_bar
 from projections import base, faults
 from projections.catalog import PROJECTIONS
-from projections.db import Database
+from projections.db import Database, SwitchFailed
 from projections.fanout import Fanout
 from projections.runner import Follower
 from service.settings import Settings
@@ -64,6 +64,10 @@ def rebuild(
     settings = Settings()
     events, views = connect(settings)
     previous = base.active(views, projection.name)
+    for leftover in base.generations(views, projection.name):
+        if leftover.status == "failed":
+            base.drop_generation(views, projection, leftover.number)
+            typer.echo(f"{name}: dropped generation {leftover.number}, which had failed to switch")
     number = base.create_generation(views, projection, projection.params_from(settings), activate=False)
     typer.echo(f"{name}: building generation {number} with {projection.params_from(settings)}")
     follower = Follower(events, views, projection, generation_number=number, batch_size=batch_size)
@@ -75,7 +79,12 @@ def rebuild(
         typer.echo(f"{name}: generation {number} stopped at position {fault.position}: {fault.error}", err=True)
         typer.echo(f"{name}: generation {number} is not switched to; the active generation keeps serving", err=True)
         raise typer.Exit(1)
-    base.switch(views, projection, number)
+    try:
+        base.switch(views, projection, number)
+    except SwitchFailed as e:
+        typer.echo(f"{e}", err=True)
+        typer.echo(f"{name}: generation {number} is marked failed; the active generation keeps serving", err=True)
+        raise typer.Exit(1) from None
     follower.catch_up()
     typer.echo(f"{name}: generation {number} is active at position {follower.generation().position}")
     log.info("rebuilt %s: generation %d is active", name, number)

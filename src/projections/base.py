@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from projections.db import Cursor, Database, as_json, as_time
+from projections.db import Cursor, Database, SwitchFailed, as_json, as_time
 from projections.projection import Projection, physical
 
 REGISTRY = "projection_generations"
@@ -170,8 +170,7 @@ def create_generation(
 
 def _point_views_at(cur: Cursor, projection: type[Projection], number: int) -> None:
     for table in projection.tables:
-        cur.run("DROP VIEW IF EXISTS {view}", view=table)
-        cur.run("CREATE VIEW {view} AS SELECT * FROM {table}", view=table, table=physical(table, number))
+        cur.point_view(table, physical(table, number))
     cur.run(
         "UPDATE {registry} SET status = CASE WHEN generation = %s THEN 'active' ELSE 'retired' END, "
         "switched_at = CASE WHEN generation = %s THEN %s ELSE switched_at END "
@@ -182,9 +181,18 @@ def _point_views_at(cur: Cursor, projection: type[Projection], number: int) -> N
 
 
 def switch(db: Database, projection: type[Projection], number: int) -> None:
-    """Re-point the stable views at generation `number`, atomically."""
-    with db.transaction() as cur:
-        _point_views_at(cur, projection, number)
+    """Re-point the stable views at generation `number`, atomically, keeping the views
+    built on them and their grants (Cursor.point_view). On failure nothing changed for
+    readers; the generation is marked `failed` (a later rebuild drops it), never left `building`."""
+    try:
+        with db.transaction() as cur:
+            _point_views_at(cur, projection, number)
+    except Exception as error:
+        with db.transaction() as cur:
+            cur.run("UPDATE {registry} SET status = 'failed' WHERE projection = %s AND generation = %s",
+                    [projection.name, number], registry=REGISTRY)  # fmt: skip
+        log.error("%s: could not switch to generation %s, marked failed: %s", projection.name, number, error)
+        raise SwitchFailed(f"{projection.name}: generation {number} could not be switched to: {error}") from error
 
 
 def drop_generation(db: Database, projection: type[Projection], number: int) -> None:

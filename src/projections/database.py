@@ -25,8 +25,21 @@ def check_name(name: str) -> str:
     return name
 
 
+class ViewInUse(Exception):
+    """A stable view cannot take the new generation's columns while other views depend on it."""
+
+
+class SwitchFailed(Exception):
+    """The stable views could not be re-pointed at a new generation (projections.base.switch)."""
+
+
 class Cursor(ABC):
     """A cursor inside one transaction, speaking the shared SQL templates."""
+
+    @abstractmethod
+    def point_view(self, view: str, table: str) -> None:
+        """Make the stable view `view` select from `table`, keeping the views
+        that depend on it and the privileges granted on it."""
 
     @abstractmethod
     def run(self, template: str, params: Sequence[Any] = (), **names: str) -> None: ...

@@ -14,6 +14,7 @@ from psycopg.rows import dict_row
 from psycopg.sql import SQL, Composed, Identifier
 from psycopg_pool import ConnectionPool
 
+from projections import pg_views
 from projections.database import Cursor, Database, Row, check_name
 
 
@@ -56,6 +57,9 @@ class _PostgresCursor(Cursor):
 
     def all(self) -> list[Row]:
         return list(self.cursor.fetchall())
+
+    def point_view(self, view: str, table: str) -> None:
+        pg_views.point_view(self.cursor, self.schema, check_name(view), check_name(table))
 
 
 class PostgresDatabase(Database):

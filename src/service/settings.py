@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     env: Literal["dev", "test", "production"] = "dev"
     database_url: str = DEFAULT_DATABASE_URL
     postgres_schema: str = ""
+    analytics_schema: str = ""
     postgres_pool_size: int = Field(default=5, ge=1)
     postgres_max_overflow: int = Field(default=10, ge=0)
     postgres_connect_timeout: int = Field(
@@ -280,6 +281,12 @@ class Settings(BaseSettings):
         params.setdefault("connect_timeout", str(self.postgres_connect_timeout))
         params["schema"] = self.postgres_schema or url_schema or "public"
         return params
+
+    def analytics_schema_name(self) -> str:
+        """The analysts' Postgres schema: as set, else `analytics` beside `public`,
+        else `<schema>_analytics` (so deployments sharing a database never share it)."""
+        schema = self.postgres_params()["schema"] if self.backend == "postgres" else "public"
+        return self.analytics_schema or ("analytics" if schema == "public" else f"{schema}_analytics")
 
     def postgres_extra_params(self) -> dict[str, str]:
         """libpq parameters beyond the five the event store library passes itself."""

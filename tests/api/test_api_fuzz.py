@@ -115,7 +115,8 @@ def module_store(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
     url, schema_name = request.getfixturevalue("postgres_url"), f"{RUN_ID}_fuzz"
     yield {"database_url": url, "postgres_schema": schema_name}
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(Identifier(schema_name)))
+        for name in (schema_name, f"{schema_name}_analytics"):  # and the analysts' views beside it
+            conn.execute(SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(Identifier(name)))
 
 
 @pytest.fixture(scope="module")

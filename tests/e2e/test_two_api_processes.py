@@ -71,7 +71,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings
         for server in live:
             server.stop()
         with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(Identifier(schema)))
+            for name in (schema, f"{schema}_analytics"):  # and the analysts' views beside it
+                conn.execute(SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(Identifier(name)))
 
 
 def _dir(root: Path, name: str) -> Path:
