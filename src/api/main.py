@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from api import cors, deps, docs, openapi, problems, request_log
 from api.context import RequestContext
 from api.limits import RequestLimits
-from api.routers import audit, disputes, events, evidence, lifecycle, negotiation, ops, queries, webhooks
+from api.routers import audit, disputes, events, evidence, lifecycle, negotiation, ops, queries, transparency, webhooks
 from service.hub import Services
 
 log = logging.getLogger("disputes.api")
@@ -47,6 +47,7 @@ def create_app(build_services: Callable[[], Services], cors_origins: Sequence[st
     for router in (ops.router, queries.router, disputes.router, negotiation.router, evidence.router, lifecycle.router):
         app.include_router(router)
     app.include_router(audit.router)
+    app.include_router(transparency.router)
     app.include_router(events.router)
     app.include_router(webhooks.router)
     app.add_middleware(RequestLimits)

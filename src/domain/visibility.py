@@ -99,6 +99,8 @@ class Read(StrEnum):
     AUDIT_LOG = "audit_log"
     STATISTICS = "statistics"
     EVENTS = "events"
+    TRANSPARENCY_LOG = "transparency_log"
+    BUNDLE = "bundle"
 
 
 READERS: dict[Read, frozenset[Role]] = {
@@ -114,6 +116,8 @@ READERS: dict[Read, frozenset[Role]] = {
     Read.AUDIT_LOG: frozenset({AU}),
     Read.STATISTICS: frozenset({AG, AU, AN}),
     Read.EVENTS: frozenset({B, S, AG, AU}),  # the feed, the stream and webhooks
+    Read.TRANSPARENCY_LOG: frozenset({AG, AU}),  # checkpoints, the key, inclusion and consistency proofs
+    Read.BUNDLE: frozenset({AU}),  # a dispute's verifiable file
 }
 
 

@@ -136,7 +136,7 @@ def leaves_at(db: Database, positions: Sequence[int]) -> dict[int, Leaf]:
         return {}
     marks = ", ".join(["%s"] * len(positions))
     with db.reading() as cur:
-        cur.run(LEAF_COLUMNS + f"WHERE position IN ({marks})", list(positions), tlog_leaves="tlog_leaves")  # noqa: S608
+        cur.run(LEAF_COLUMNS + f"WHERE position IN ({marks})", list(positions), tlog_leaves="tlog_leaves")
         return {int(r["position"]): _leaf(r) for r in cur.all()}
 
 

@@ -13,8 +13,9 @@ COLUMNS = "SELECT tree_size, root_hash, issued_at, note FROM {t} "
 
 
 def _checkpoint(row: Row) -> Checkpoint:
-    return Checkpoint(int(row["tree_size"]), bytes.fromhex(row["root_hash"]), as_required_time(row["issued_at"]),
-                      row["note"])  # fmt: skip
+    return Checkpoint(
+        int(row["tree_size"]), bytes.fromhex(row["root_hash"]), as_required_time(row["issued_at"]), row["note"]
+    )
 
 
 class SqlCheckpointStore(CheckpointStore):
@@ -34,8 +35,12 @@ class SqlCheckpointStore(CheckpointStore):
             cur.run(
                 "INSERT INTO {t} (tree_size, root_hash, issued_at, note) VALUES (%s, %s, %s, %s) "
                 "ON CONFLICT (tree_size) DO NOTHING",
-                [checkpoint.tree_size, checkpoint.root_hash.hex(), checkpoint.issued_at.astimezone(UTC),
-                 checkpoint.note],  # fmt: skip
+                [
+                    checkpoint.tree_size,
+                    checkpoint.root_hash.hex(),
+                    checkpoint.issued_at.astimezone(UTC),
+                    checkpoint.note,
+                ],
                 t=TABLE,
             )
             cur.run(COLUMNS + "WHERE tree_size = %s", [checkpoint.tree_size], t=TABLE)
@@ -53,5 +58,3 @@ class SqlCheckpointStore(CheckpointStore):
         with self.db.reading() as cur:
             cur.run(COLUMNS + "WHERE tree_size > %s ORDER BY tree_size LIMIT %s", [after_size, limit], t=TABLE)
             return [_checkpoint(r) for r in cur.all()]
-
-
