@@ -239,5 +239,6 @@ PROOF = [
     "lBc30O8I3ZSXZmRgV1Bb210RbI9MtrlPn5YFtDuRFvs=",
     "G7crXkyrOKUvizSkVPnJGfQYWufKC9kwtRWlAxV84KE=",
 ]
-INCLUSION = {"leaf_index": 3, "tree_size": 16, "leaf_hash": "JYZSx0vW2nFo8rZ3Hq1bL0cBd0mT2Qw4bXk1s5u9e3Q=", "proof": PROOF}
+LEAF_HASH = "JYZSx0vW2nFo8rZ3Hq1bL0cBd0mT2Qw4bXk1s5u9e3Q="
+INCLUSION = {"leaf_index": 3, "tree_size": 16, "leaf_hash": LEAF_HASH, "proof": PROOF}
 CONSISTENCY = {"from": 12, "to": 16, "proof": PROOF[2:]}
