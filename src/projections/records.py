@@ -55,7 +55,7 @@ def record(mapper: Mapper[UUID], n: Notification) -> Record:
         log.warning("event at position %s cannot be decoded; its leaf records no chain hash", n.id)
     return Record(
         n.id,
-        n.originator_id,
+        n.originator_id if isinstance(n.originator_id, UUID) else UUID(n.originator_id),
         n.originator_version,
         event_type(n.topic),
         chain_hash if isinstance(chain_hash, str) else None,
