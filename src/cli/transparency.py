@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
+from uuid import UUID
 
 import typer
 
 from bootstrap import STORE_UNREACHABLE, build_app, build_checkpointer, build_views_db, ensure_views
 from cli.errors import one_line
 from domain.application import DisputeApp
+from domain.chain import GENESIS, NotCanonical, next_chain_hash
 from projections import transparency
 from projections.db import Database
 from projections.merkle import Builder, leaf_hash
@@ -20,6 +22,7 @@ from projections.runner import Follower
 from projections.transparency import TransparencyLog
 from service.checkpoints import resolve_signer
 from service.notes import NoteError, Signer, Verifier, parse_checkpoint
+from service.recorded import RecordedEvent, decode
 from service.settings import Settings
 
 PAGE = 1000
@@ -105,40 +108,81 @@ class Verdict:
     line: str
 
 
-def stored_records(events: DisputeApp) -> Iterator[Record]:
-    """Every stored event in position order, as the tree sees it."""
+def stored_records(events: DisputeApp) -> Iterator[tuple[Record, RecordedEvent]]:
+    """Every stored event in position order: as the tree sees it, and as recorded (for its chain)."""
     after = 0
     while notifications := events.recorder.select_notifications(after, PAGE, inclusive_of_start=False):
         for n in notifications:
-            yield record(events.mapper, n)
+            yield record(events.mapper, n), decode(events.mapper, n)
         after = notifications[-1].id
 
 
+@dataclass
+class Chains:
+    """Each aggregate's chain, followed in position order: the first event that does not link."""
+
+    heads: dict[UUID, tuple[int, str]] = field(default_factory=dict)
+    first_bad: Record | None = None
+
+    def follow(self, leaf: Record, event: RecordedEvent) -> None:
+        if leaf.chain_hash is None and event.readable:
+            return  # an aggregate without a hash chain: its leaf alone covers it
+        version, previous = self.heads.get(leaf.aggregate_id, (0, GENESIS))
+        try:
+            links = (
+                event.readable
+                and event.version == version + 1
+                and event.chain_hash
+                == next_chain_hash(previous, leaf.aggregate_id, event.version, event.type, event.fields)
+            )
+        except NotCanonical:
+            links = False
+        if not links and self.first_bad is None:
+            self.first_bad = leaf
+        self.heads[leaf.aggregate_id] = (event.version, str(event.chain_hash))
+
+
 def check_store(settings: Settings, size: int, root: bytes) -> Verdict:
-    """Rebuild the first `size` leaves from the event store and compare their root with the checkpoint's."""
+    """Rebuild the first `size` leaves from the event store and compare their root with the
+    checkpoint's; follow every chain too (the leaves hold chain hashes, the chains cover the data)."""
     events, views = build_app(settings), build_views_db(settings)
     try:
         ensure_views(views, settings)
-        builder, stored, first_diff = Builder(), 0, None
+        builder, stored, first_diff, chains = Builder(), 0, None, Chains()
         expected = TreeLeaves(views)
-        for each in stored_records(events):
+        for each, recorded in stored_records(events):
             stored += 1
+            chains.follow(each, recorded)
             if builder.size < size:
                 leaf = leaf_hash(record_leaf_data(each))
                 builder.append(leaf)
                 if first_diff is None and expected.hash_at(builder.size - 1) != leaf.hex():
                     first_diff = (builder.size - 1, each)
-        if builder.size == size and builder.root() == root:
+        problems = [] if chains.first_bad is None else [chain_problem(chains.first_bad)]
+        if builder.size != size or builder.root() != root:
+            problems.append(tree_problem(views, size, root, builder.size, first_diff))
+        if not problems:
             return Verdict(True, f"consistent: the store's first {size} events give the checkpoint's root "
-                                 f"({stored} events stored now)")  # fmt: skip
-        return Verdict(False, tampered(views, size, root, builder.size, first_diff))
+                                 f"and every chain holds ({stored} events stored now)")  # fmt: skip
+        position, _ = min(problems, key=lambda p: p[0])
+        return Verdict(False, f"TAMPERED first bad position {position}: " + "; ".join(p[1] for p in problems))
     finally:
         events.close()
         views.close()
 
 
-def tampered(views: Database, size: int, root: bytes, rebuilt: int, first_diff: tuple[int, Record] | None) -> str:
-    """Name the first bad position, using the stored tree when the checkpoint vouches for it."""
+LAST = 2**63 - 1
+
+
+def chain_problem(bad: Record) -> tuple[int, str]:
+    return bad.position, f"{bad.aggregate_id} v{bad.version} at position {bad.position} does not match its chain hash"
+
+
+def tree_problem(
+    views: Database, size: int, root: bytes, rebuilt: int, first_diff: tuple[int, Record] | None
+) -> tuple[int, str]:
+    """Where the store's leaves stop giving the checkpoint's root: the stored tree names
+    the position the checkpoint recorded there, when the checkpoint vouches for that tree."""
     tree_matches = transparency.size(views) >= size and transparency.root_at(views, size) == root
     index = first_diff[0] if first_diff else rebuilt
     recorded = next(iter(transparency.leaves(views, index, 1)), None) if tree_matches else None
@@ -146,12 +190,11 @@ def tampered(views: Database, size: int, root: bytes, rebuilt: int, first_diff: 
     now = f"the store now has {found.aggregate_id} v{found.version} at position {found.position}" if found else (
         f"the store ends after {rebuilt} events")  # fmt: skip
     if recorded is not None:
-        return (
-            f"TAMPERED first bad position {recorded.position}: the checkpoint's leaf {index} is "
-            f"{recorded.aggregate_id} v{recorded.version} ({recorded.type}) at position {recorded.position}; {now}"
+        return recorded.position, (
+            f"the checkpoint's leaf {index} is {recorded.aggregate_id} v{recorded.version} ({recorded.type}) "
+            f"at position {recorded.position}; {now}"
         )
-    where = found.position if found else "past the end"
-    return f"TAMPERED first bad position {where}: the store's leaves do not give the checkpoint's root ({now})"
+    return (found.position if found else LAST), f"the store's leaves do not give the checkpoint's root ({now})"
 
 
 class TreeLeaves:
