@@ -166,8 +166,10 @@ def build_services(settings: Settings, jwt_secret: str | None = None) -> Service
 
 def build_checkpointer(settings: Settings, views: Database) -> Checkpointer:
     """What issues checkpoints outside the API process (`disputes audit checkpoint`, the projection worker)."""
-    return Checkpointer(views, SqlCheckpointStore(views), resolve_signer(settings), settings.log_origin,
-                        lambda: datetime.now(UTC), settings.checkpoint_dir)  # fmt: skip
+    store = SqlCheckpointStore(views)
+    store.ensure_tables()
+    return Checkpointer(views, store, resolve_signer(settings), settings.log_origin, lambda: datetime.now(UTC),
+                        settings.checkpoint_dir)  # fmt: skip
 
 
 def observe_business_events(app: DisputeApp, metrics: Metrics) -> None:

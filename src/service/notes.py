@@ -157,7 +157,7 @@ def parse_checkpoint(text: str) -> CheckpointBody:
 
 
 def _three(text: str, what: str) -> tuple[str, str, str]:
-    parts = text.split("+")
+    parts = text.split("+", 2)
     if len(parts) != 3 or len(parts[1]) != 8:
         raise NoteError(f"a {what} is <name>+<8 hex digits>+<base64 key>")
     return parts[0], parts[1], parts[2]
