@@ -101,11 +101,12 @@ class Checkpointer:
     clock: Callable[[], datetime]
     directory: Path | None = None
 
-    def issue(self) -> Checkpoint | None:
-        """A new checkpoint of the whole tree, or None when the latest one already covers it."""
+    def issue(self, *, empty: bool = False) -> Checkpoint | None:
+        """A new checkpoint of the whole tree, or None when the latest one already covers it
+        (or, unless `empty`, when there is none and the tree is still empty)."""
         latest = self.store.latest()
         size = transparency.size(self.views)
-        if latest is not None and latest.tree_size >= size:
+        if (latest is not None and latest.tree_size >= size) or (latest is None and size == 0 and not empty):
             return None
         root = transparency.root_at(self.views, size)
         note = self.signer.sign(checkpoint_text(self.origin, size, root))

@@ -43,7 +43,7 @@ def checkpointer(svc: Services, actor: Actor) -> Checkpointer:
 
 
 def latest_note(checkpoints: Checkpointer) -> str:
-    latest = checkpoints.store.latest() or checkpoints.issue()
+    latest = checkpoints.store.latest() or checkpoints.issue(empty=True)
     assert latest is not None, "the first checkpoint is always issued"
     return latest.note
 
