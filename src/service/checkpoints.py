@@ -56,6 +56,11 @@ class CheckpointStore(ABC):
     def page(self, after_size: int, limit: int) -> list[Checkpoint]:
         """Checkpoints with a tree size above `after_size`, oldest first."""
 
+    def known_to_cover(self, size: int) -> bool:
+        """True when a checkpoint of at least `size` leaves is known to exist without asking the
+        database (checkpoints are never withdrawn, so what was once seen stays true)."""
+        return False
+
 
 def dev_key_path(settings: Settings) -> Path:
     """Beside the database, like the development JWT secret."""

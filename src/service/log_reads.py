@@ -15,7 +15,7 @@ from projections.db import Database
 from projections.merkle import leaf_hash
 from projections.records import leaf_data
 from service.audit import history
-from service.checkpoints import Checkpoint, CheckpointStore
+from service.checkpoints import CheckpointStore
 from service.recorded import DISPUTE_TOPIC, RecordedEvent, recorded_page
 
 
@@ -41,23 +41,24 @@ def b64(value: bytes) -> str:
     return base64.b64encode(value).decode()
 
 
-def signed_size(store: CheckpointStore, tree_size: int | None) -> tuple[int, Checkpoint]:
+def signed_size(store: CheckpointStore, tree_size: int | None) -> int:
     """`tree_size` (default: the latest checkpoint's), refused above the latest checkpoint."""
+    if tree_size is not None and store.known_to_cover(tree_size):
+        return tree_size
     latest = store.latest()
     if latest is None or (tree_size is not None and tree_size > latest.tree_size):
         signed = latest.tree_size if latest else "none"
         raise BeyondCheckpoint(f"tree size {tree_size} is above the latest checkpoint's ({signed})")
-    return (latest.tree_size if tree_size is None else tree_size), latest
+    return latest.tree_size if tree_size is None else tree_size
 
 
 def inclusion(views: Database, store: CheckpointStore, position: int, tree_size: int | None) -> dict[str, object]:
-    size, _ = signed_size(store, tree_size)
-    leaf = transparency.leaf_at(views, position)
+    size = signed_size(store, tree_size)
+    leaf, proof = transparency.leaf_and_proof(views, position, size)
     if leaf is None:
         raise LeafNotFound(f"the log has no leaf for position {position}")
     if leaf.leaf_index >= size:
         raise LeafNotInTree(f"position {position} is leaf {leaf.leaf_index}, not in the first {size} leaves")
-    proof = transparency.inclusion(views, leaf.leaf_index, size)
     return {
         "leaf_index": leaf.leaf_index,
         "tree_size": size,

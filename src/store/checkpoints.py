@@ -21,6 +21,14 @@ def _checkpoint(row: Row) -> Checkpoint:
 class SqlCheckpointStore(CheckpointStore):
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.largest_seen = -1
+
+    def _seen(self, checkpoint: Checkpoint) -> Checkpoint:
+        self.largest_seen = max(self.largest_seen, checkpoint.tree_size)
+        return checkpoint
+
+    def known_to_cover(self, size: int) -> bool:
+        return size <= self.largest_seen
 
     def ensure_tables(self) -> None:
         with self.db.transaction() as cur:
@@ -46,13 +54,13 @@ class SqlCheckpointStore(CheckpointStore):
             cur.run(COLUMNS + "WHERE tree_size = %s", [checkpoint.tree_size], t=TABLE)
             row = cur.one()
         assert row is not None
-        return _checkpoint(row)
+        return self._seen(_checkpoint(row))
 
     def latest(self) -> Checkpoint | None:
         with self.db.reading() as cur:
             cur.run(COLUMNS + "ORDER BY tree_size DESC LIMIT 1", t=TABLE)
             row = cur.one()
-        return _checkpoint(row) if row else None
+        return self._seen(_checkpoint(row)) if row else None
 
     def page(self, after_size: int, limit: int) -> list[Checkpoint]:
         with self.db.reading() as cur:
