@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import typer
@@ -22,7 +22,7 @@ from projections.runner import Follower
 from projections.transparency import TransparencyLog
 from service.checkpoints import resolve_signer
 from service.notes import NoteError, Signer, Verifier, parse_checkpoint
-from service.recorded import RecordedEvent, decode
+from service.recorded import UNREADABLE, recorded_state
 from service.settings import Settings
 
 PAGE = 1000
@@ -108,38 +108,41 @@ class Verdict:
     line: str
 
 
-def stored_records(events: DisputeApp) -> Iterator[tuple[Record, RecordedEvent]]:
-    """Every stored event in position order: as the tree sees it, and as recorded (for its chain)."""
+def stored_records(events: DisputeApp) -> Iterator[tuple[Record, dict[str, Any] | None]]:
+    """Every stored event in position order: as the tree sees it, and its decoded fields (None if unreadable)."""
     after = 0
     while notifications := events.recorder.select_notifications(after, PAGE, inclusive_of_start=False):
         for n in notifications:
-            yield record(events.mapper, n), decode(events.mapper, n)
+            try:
+                fields: dict[str, Any] | None = recorded_state(events.mapper, n)
+            except UNREADABLE:
+                fields = None
+            yield record(events.mapper, n), fields if isinstance(fields, dict) else None
         after = notifications[-1].id
 
 
 @dataclass
 class Chains:
-    """Each aggregate's chain, followed in position order: the first event that does not link."""
+    """Each aggregate's chain, followed in position order: the first event that does not link.
+    Any aggregate whose events record a `chain_hash` is followed (disputes, and others that chain)."""
 
     heads: dict[UUID, tuple[int, str]] = field(default_factory=dict)
     first_bad: Record | None = None
 
-    def follow(self, leaf: Record, event: RecordedEvent) -> None:
-        if leaf.chain_hash is None and event.readable:
+    def follow(self, leaf: Record, fields: dict[str, Any] | None) -> None:
+        if fields is not None and "chain_hash" not in fields and leaf.aggregate_id not in self.heads:
             return  # an aggregate without a hash chain: its leaf alone covers it
         version, previous = self.heads.get(leaf.aggregate_id, (0, GENESIS))
         try:
-            links = (
-                event.readable
-                and event.version == version + 1
-                and event.chain_hash
-                == next_chain_hash(previous, leaf.aggregate_id, event.version, event.type, event.fields)
-            )
+            expected = None if fields is None else next_chain_hash(previous, leaf.aggregate_id, leaf.version,
+                                                                   leaf.type, fields)  # fmt: skip
         except NotCanonical:
-            links = False
+            expected = None
+        links = expected is not None and leaf.version == version + 1 and fields is not None and (
+            fields.get("chain_hash") == expected)  # fmt: skip
         if not links and self.first_bad is None:
             self.first_bad = leaf
-        self.heads[leaf.aggregate_id] = (event.version, str(event.chain_hash))
+        self.heads[leaf.aggregate_id] = (leaf.version, str(fields.get("chain_hash") if fields else None))
 
 
 def check_store(settings: Settings, size: int, root: bytes) -> Verdict:

@@ -179,3 +179,25 @@ def test_an_unreachable_store_is_exit_3(log: Log, tmp_path: Path) -> None:
     result = run_cli(unreachable, "verify-log", "--checkpoint", str(log.checkpoint), "--key", log.vkey)
     assert result.exit_code == 3, result.output
     assert "unreachable" in result.stderr
+
+
+def store_an_order_event(log: Log) -> UUID:
+    """An event of another aggregate, without a hash chain (as orders may be), stored beside the disputes."""
+    order = UUID("00000000-0000-4000-8000-0000000000aa")
+    state = b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-03-02T09:00:00+00:00"},"sku":"A-1"}'
+    sql_events(log.settings, "INSERT INTO {events} (originator_id, originator_version, topic, state) "
+               "VALUES (%s, 1, 'domain.orders:OrderPlaced', %s)", stored_id(log.settings, order), state)  # fmt: skip
+    return order
+
+
+def test_events_of_any_aggregate_are_leaves_and_their_deletion_is_detected(log: Log, tmp_path: Path) -> None:
+    order = store_an_order_event(log)
+    issued = run_cli(log.settings, "checkpoint")
+    assert issued.exit_code == 0 and issued.stdout.split("\n")[1] == "19", issued.output
+    log.checkpoint.write_text(issued.stdout)
+    assert log.verify_log().exit_code == 0
+    position = log.position(order, 1)
+    sql_events(log.settings, "DELETE FROM {events} WHERE originator_id = %s", stored_id(log.settings, order))
+    after = log.verify_log()
+    assert after.exit_code == 1
+    assert after.stdout.startswith(f"TAMPERED first bad position {position}:"), after.stdout
