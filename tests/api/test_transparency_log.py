@@ -153,11 +153,14 @@ def test_only_auditors_and_agents_read_the_log_and_only_auditors_take_bundles(lo
               "/v1/audit/log/inclusion?position=1", "/v1/audit/log/consistency?from=1&to=2"]  # fmt: skip
     for path in routes:
         assert log.parties.agent.get(path).status_code == 200, path
-        for caller in (log.parties.buyer, log.parties.seller, Caller(log.client, Role.ANALYST, "an-1")):
+        others = (Caller(log.client, Role.ANALYST, "an-1"), Caller(log.client, Role.PLATFORM, "pl-1"))
+        for caller in (log.parties.buyer, log.parties.seller, *others):
             refused = caller.get(path)
             assert (refused.status_code, refused.json()["code"]) == (403, "role_not_allowed"), path
     bundle = f"/v1/disputes/{opened['id']}/bundle"
     assert log.parties.agent.get(bundle).json()["code"] == "role_not_allowed"
+    assert Caller(log.client, Role.PLATFORM, "pl-1").get(bundle).json()["code"] == "role_not_allowed"
+    assert Caller(log.client, Role.ANALYST, "an-1").get(bundle).json()["code"] == "role_not_allowed"
     assert log.parties.buyer.get(bundle).status_code == 403
     assert Caller(log.client, Role.BUYER, "someone-else").get(bundle).status_code == 404
     assert log.client.get("/v1/audit/log/checkpoint").status_code == 401
