@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ from api.schemas import ActorOut, Page
 from domain.chain import NotCanonical, canonical_time, normalise
 from projections.common import METADATA
 from projections.db import Row
+from service.log_reads import CheckedEvent
 from service.recorded import ChainReport, RecordedEvent
 
 
@@ -28,6 +30,12 @@ class HistoryEntryOut(BaseModel):
     data: dict[str, Any] | None = Field(description="the event's own fields, as recorded (not upcast)")
     chain_hash: str | None
     readable: bool = Field(description="false when the stored record cannot be decoded (see /verify)")
+    leaf_hash: str = Field(description="base64 RFC 9162 leaf hash of this event as stored now (docs/audit.md)")
+    chain_valid: bool = Field(
+        description="its chain hash follows from the previous event's and its own content, and the transparency "
+        "log's leaf for its position (once it has one) is this event's; false flags an edited, moved or "
+        "re-hashed event"
+    )
 
 
 class VerifyOut(BaseModel):
@@ -113,4 +121,40 @@ def audit_document(row: Row) -> dict[str, Any]:
         "idempotency_key": row["idempotency_key"],
         "chain_hash": row["chain_hash"],
         "payload": row["payload"],
+    }
+
+
+class CheckpointOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.CHECKPOINT))
+    tree_size: int
+    root_hash: str = Field(description="base64 SHA-256 root of the first tree_size leaves")
+    issued_at: datetime
+    note: str = Field(description="the C2SP signed note, exactly as GET /v1/audit/log/checkpoint serves it")
+
+
+class CheckpointPage(Page[CheckpointOut]):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.page(ex.CHECKPOINT)))
+
+
+class InclusionOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.INCLUSION))
+    leaf_index: int
+    tree_size: int
+    leaf_hash: str = Field(description="base64 SHA-256(0x00 || leaf data)")
+    proof: list[str] = Field(description="base64 node hashes, RFC 9162 2.1.3 order (nearest the leaf first)")
+
+
+class ConsistencyOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.CONSISTENCY))
+    from_: int = Field(alias="from")
+    to: int
+    proof: list[str] = Field(description="base64 node hashes, RFC 9162 2.1.4 order")
+
+
+def checked_entry(checked: CheckedEvent) -> dict[str, Any]:
+    """A history item: the event as recorded, its leaf hash and whether it checks."""
+    return {
+        **history_entry(checked.event),
+        "leaf_hash": base64.b64encode(checked.leaf_hash).decode(),
+        "chain_valid": checked.chain_valid,
     }

@@ -154,6 +154,8 @@ HISTORY_ENTRY = {
     "data": TIMELINE_ENTRY["data"],
     "chain_hash": CHAIN_HASH,
     "readable": True,
+    "leaf_hash": "JYZSx0vW2nFo8rZ3Hq1bL0cBd0mT2Qw4bXk1s5u9e3Q=",
+    "chain_valid": True,
 }
 AUDIT_ENTRY = {
     **ACTOR_EVENT,
@@ -250,3 +252,19 @@ def examples(*documents: dict[str, Any]) -> Callable[[dict[str, Any], type], Non
         schema["examples"] = BY_MODEL[model.__name__] = list(documents)
 
     return extra
+ROOT_HASH = "NtD+ogq3MNtXIJntN48rZ4UHG8fjxwlQE9ns1wTr3eU="
+CHECKPOINT_NOTE = (
+    "disputes.local/log\n16\n" + ROOT_HASH + "\n\n\u2014 disputes.local/log "
+    "6TSCdEJ4JMtohm8utbbDQygMox+pUWxFtciwxBGgR3Mv+/Dv/BRwqH14TLnCRBnNoJBsOH65AFVK4iTUGTQoaoZOhQg=\n"
+)
+VKEY = "disputes.local/log+e9348274+AU2AkSS7PZVVjgSw/HaoMDdETJAmttiXI89l3sSNlNiM"
+CHECKPOINT = {"tree_size": 16, "root_hash": ROOT_HASH, "issued_at": "2026-03-02T09:01:00Z", "note": CHECKPOINT_NOTE}
+PROOF = [
+    "AS8s9GZIQElGIJulz/+EHXXCzxZf2qsGWy//F6JWy+s=",
+    "jth7Glu82JW/cB+VFuHNOtoUX7EXKHunwdolZMsZOX4=",
+    "lBc30O8I3ZSXZmRgV1Bb210RbI9MtrlPn5YFtDuRFvs=",
+    "G7crXkyrOKUvizSkVPnJGfQYWufKC9kwtRWlAxV84KE=",
+]
+LEAF_HASH = "JYZSx0vW2nFo8rZ3Hq1bL0cBd0mT2Qw4bXk1s5u9e3Q="
+INCLUSION = {"leaf_index": 3, "tree_size": 16, "leaf_hash": LEAF_HASH, "proof": PROOF}
+CONSISTENCY = {"from": 12, "to": 16, "proof": PROOF[2:]}

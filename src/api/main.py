@@ -23,6 +23,7 @@ from api.routers import (
     ops,
     orders,
     queries,
+    transparency,
     webhooks,
 )
 from service.hub import Services
@@ -60,6 +61,7 @@ def create_app(build_services: Callable[[], Services], cors_origins: Sequence[st
         app.include_router(router)
     app.include_router(appeals.router)
     app.include_router(audit.router)
+    app.include_router(transparency.router)
     app.include_router(events.router)
     app.include_router(webhooks.router)
     app.include_router(orders.router)

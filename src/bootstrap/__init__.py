@@ -11,6 +11,7 @@ import random
 import sqlite3
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -24,12 +25,14 @@ from domain.application import DisputeApp
 from projections import analytics, base
 from projections.catalog import PROJECTIONS
 from projections.db import Database, PostgresDatabase, SQLiteDatabase
+from service.checkpoints import Checkpointer, resolve_signer
 from service.hub import Services
 from service.metrics import Metrics
 from service.ports import IdempotencyStore
 from service.settings import Settings
 from store.application_seam import StoreApp
 from store.blobs import LocalBlobStore
+from store.checkpoints import SqlCheckpointStore
 from store.group_commit import GroupCommitter
 from store.postgres import ensure_schema
 from store.webhooks import SqlWebhookStore
@@ -40,6 +43,7 @@ __all__ = [
     "Settings",
     "build_api",
     "build_app",
+    "build_checkpointer",
     "build_services",
     "build_views_db",
     "connect",
@@ -127,6 +131,7 @@ def _open(settings: Settings) -> tuple[DisputeApp, Database]:
     try:
         ensure_views(views, settings)
         SqlWebhookStore(views).ensure_tables()
+        SqlCheckpointStore(views).ensure_tables()
     except BaseException:
         events.close()
         views.close()
@@ -149,6 +154,8 @@ def build_services(settings: Settings, jwt_secret: str | None = None) -> Service
         views=views,
         idempotency=recorder,
         webhook_store=SqlWebhookStore(views),
+        checkpoint_store=SqlCheckpointStore(views),
+        signer=resolve_signer(settings),
         jwt_secret=jwt_secret if jwt_secret is not None else resolve_secret(settings),
     )
     register_gauges(services)
@@ -156,6 +163,14 @@ def build_services(settings: Settings, jwt_secret: str | None = None) -> Service
     crew = Crew(services)
     services.start, services.close = crew.start, crew.close
     return services
+
+
+def build_checkpointer(settings: Settings, views: Database) -> Checkpointer:
+    """What issues checkpoints outside the API process (`disputes audit checkpoint`, the projection worker)."""
+    store = SqlCheckpointStore(views)
+    store.ensure_tables()
+    return Checkpointer(views, store, resolve_signer(settings), settings.log_origin, lambda: datetime.now(UTC),
+                        settings.checkpoint_dir)  # fmt: skip
 
 
 def observe_business_events(app: DisputeApp, metrics: Metrics) -> None:

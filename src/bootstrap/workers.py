@@ -10,10 +10,12 @@ from datetime import datetime
 from typing import Any
 
 from domain.application import DisputeApp
+from projections import transparency
 from projections.catalog import PROJECTIONS
 from projections.db import Database, PostgresDatabase
 from projections.fanout import Fanout
 from projections.runner import ListenWaiter, PollingWaiter, SignalWaiter, Waiter
+from projections.transparency import TransparencyLog
 from service.feed import CommitSignal, EventFeed
 from service.hub import Services
 from service.metrics import Metrics
@@ -101,6 +103,9 @@ class Crew:
         interval = svc.settings.scheduler_interval.total_seconds()
         self.workers.append(Worker("scheduler", lambda stop: scheduler.run_forever(stop, interval)))
         self.workers.append(Worker("webhooks", self._deliver))
+        if svc.checkpoints is not None:
+            checkpoints, every = svc.checkpoints, svc.settings.checkpoint_interval.total_seconds()
+            self.workers.append(Worker("checkpoints", lambda stop: checkpoints.run_forever(stop, every)))
         for worker in self.workers:
             if worker.thread is None:
                 worker.start()
@@ -177,8 +182,43 @@ def register_gauges(services: Services) -> None:
         lambda: {(name,): number(v["fault_position"]) for name, v in positions().items()},
         ("view",),
     )
+    register_log_gauges(services)
     services.metrics.gauge(
         "disputes_event_store_head",
         "Position of the last recorded event",
         lambda: {(): float(services.app.recorder.max_notification_id() or 0)},
+    )
+
+
+def register_log_gauges(services: Services) -> None:
+    """The transparency log: how far the tree trails the store, how old the latest checkpoint is."""
+
+    def behind() -> dict[tuple[str, ...], float]:
+        head = services.app.recorder.max_notification_id() or 0
+        position = services.view_position(TransparencyLog.name) or 0
+        return {(): float(max(head - position, 0))}
+
+    def age() -> dict[tuple[str, ...], float]:
+        store = services.checkpoint_store
+        latest = store.latest() if store is not None else None
+        if latest is None:
+            return {}
+        return {(): max((services.clock() - latest.issued_at).total_seconds(), 0.0)}
+
+    def sizes() -> dict[tuple[str, ...], float]:
+        store = services.checkpoint_store
+        latest = store.latest() if store is not None else None
+        return {("tree",): float(transparency.size(services.views)),
+                ("checkpoint",): float(latest.tree_size if latest else 0)}  # fmt: skip
+
+    services.metrics.gauge(
+        "disputes_log_tree_behind",
+        "Positions of the event store not yet in the transparency log's tree (0 when it is caught up)",
+        behind,
+    )
+    services.metrics.gauge(
+        "disputes_log_checkpoint_age_seconds", "Seconds since the latest signed checkpoint was issued", age
+    )
+    services.metrics.gauge(
+        "disputes_log_tree_size", "Leaves in the transparency log's tree, and in its latest checkpoint", sizes, ("of",)
     )

@@ -17,6 +17,7 @@ from cli import orders as cli_orders
 from cli import projections as cli_projections
 from cli import scheduler as cli_scheduler
 from cli import seed as cli_seed
+from cli import transparency as cli_transparency
 from cli import webhooks as cli_webhooks
 from cli.errors import EXPECTED, describe
 from domain.values import Role
@@ -26,6 +27,7 @@ from service.settings import Settings
 cli = typer.Typer(help="Dispute resolution backend", no_args_is_help=True)
 cli.add_typer(cli_projections.app, name="projections")
 cli.add_typer(cli_scheduler.app, name="scheduler")
+cli_transparency.register(cli_audit.app)
 cli.add_typer(cli_audit.app, name="audit")
 cli.add_typer(cli_webhooks.app, name="webhooks")
 cli.add_typer(cli_analytics.app, name="analytics")

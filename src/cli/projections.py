@@ -9,13 +9,14 @@ from typing import Annotated
 
 import typer
 
-from bootstrap import connect, new_waiter
+from bootstrap import build_checkpointer, connect, new_waiter
 from cli.progress import progress_bar
 from projections import base, faults
 from projections.catalog import PROJECTIONS
 from projections.db import Database, SwitchFailed
 from projections.fanout import Fanout
 from projections.runner import Follower
+from projections.transparency import TransparencyLog
 from service.settings import Settings
 
 app = typer.Typer(help="Read models: run the worker, rebuild one, show positions", no_args_is_help=True)
@@ -45,10 +46,18 @@ def run(
     fanout = Fanout(events, views, [PROJECTIONS[n] for n in chosen], batch_size=batch_size)
     waiter = new_waiter(settings, events, stop, in_process=False)
     log.info("following the event store for %s (one reader for all)", ", ".join(chosen))
+    checkpoints = None
+    if TransparencyLog.name in chosen:  # the worker that grows the tree also signs it
+        checkpointer, every = build_checkpointer(settings, views), settings.checkpoint_interval.total_seconds()
+        checkpoints = threading.Thread(target=checkpointer.run_forever, args=(stop, every), name="checkpoints")
+        checkpoints.start()
     try:
         fanout.run_forever(stop, waiter)
     finally:
         waiter.close()
+        stop.set()
+        if checkpoints is not None:
+            checkpoints.join(timeout=10)
     events.close()
     views.close()
 

@@ -104,6 +104,8 @@ class Read(StrEnum):
     AUDIT_LOG = "audit_log"
     STATISTICS = "statistics"
     EVENTS = "events"
+    TRANSPARENCY_LOG = "transparency_log"
+    BUNDLE = "bundle"
     ORDER = "order"
 
 
@@ -121,6 +123,8 @@ READERS: dict[Read, frozenset[Role]] = {
     Read.STATISTICS: frozenset({AG, AU, AN}),
     Read.EVENTS: frozenset({B, S, AG, AU, PL}),  # the feed, the stream and webhooks
     Read.ORDER: frozenset({B, S, AG, AU, PL}),  # parties: only their own orders (domain.order)
+    Read.TRANSPARENCY_LOG: frozenset({AG, AU}),  # checkpoints, the key, inclusion and consistency proofs
+    Read.BUNDLE: frozenset({AU}),  # a dispute's verifiable file
 }
 
 

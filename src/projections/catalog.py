@@ -9,6 +9,7 @@ from projections.penalties import Penalties
 from projections.projection import Projection
 from projections.statistics import Statistics
 from projections.timeline import Timeline
+from projections.transparency import TransparencyLog
 
 PROJECTIONS: dict[str, type[Projection]] = {
     Timeline.name: Timeline,
@@ -17,4 +18,5 @@ PROJECTIONS: dict[str, type[Projection]] = {
     Penalties.name: Penalties,
     Statistics.name: Statistics,
     Deadlines.name: Deadlines,
+    TransparencyLog.name: TransparencyLog,
 }

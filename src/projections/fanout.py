@@ -28,6 +28,7 @@ from projections import base, faults
 from projections.base import Generation, TrackingConflict
 from projections.db import Database
 from projections.projection import Projection
+from projections.records import record
 from projections.runner import DEFAULT_BATCH, Follower, Waiter
 
 log = logging.getLogger("disputes.projections")
@@ -99,7 +100,10 @@ class Fanout:
             if generation is None or generation.position >= end:
                 continue
             topics = self._topics[projection.name]
-            events = [(event(n), n.id) for n in notifications if n.id > generation.position and n.topic in topics]
+            if projection.records:
+                events = [(record(self.app.mapper, n), n.id) for n in notifications if n.id > generation.position]
+            else:
+                events = [(event(n), n.id) for n in notifications if n.id > generation.position and n.topic in topics]
             try:
                 base.apply_batch(self.db, projection, generation, generation.position, end, events)
             except TrackingConflict as conflict:

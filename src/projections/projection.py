@@ -55,6 +55,10 @@ class Projection(ABC):
         """Parameters a new generation is built with (e.g. penalty weights), from settings."""
         return cls.default_params()
 
+    records: ClassVar[bool] = False
+    """True: fed every stored record (projections.records.Record, any topic,
+    undecoded payload) instead of the decoded events of its handled topics."""
+
     dispatcher: ClassVar[str] = "project"
     """The singledispatchmethod whose registered event classes this projection handles."""
 

@@ -28,6 +28,7 @@ from projections import base, faults
 from projections.base import Generation, TrackingConflict
 from projections.db import Database
 from projections.projection import Projection
+from projections.records import record
 
 log = logging.getLogger("disputes.projections")
 DEFAULT_BATCH = 500
@@ -135,7 +136,7 @@ class Follower:
         if not notifications:
             return 0
         try:
-            events = [(self.app.mapper.to_domain_event(n), n.id) for n in notifications if n.topic in self._topics]
+            events = [self._event(n) for n in notifications if self.projection.records or n.topic in self._topics]
             base.apply_batch(self.db, self.projection, generation, start, notifications[-1].id, events)
         except TrackingConflict as conflict:
             log.info("%s: %s; another writer got there first, re-reading", self.projection.name, conflict)
@@ -147,12 +148,18 @@ class Follower:
         self.processed += len(notifications)
         return len(notifications)
 
+    def _event(self, n: Notification) -> tuple[Any, int]:
+        """What the projection is fed: the decoded event, or the stored record."""
+        if self.projection.records:
+            return record(self.app.mapper, n), n.id
+        return self.app.mapper.to_domain_event(n), n.id
+
     def _one_by_one(self, generation: Generation, notifications: Sequence[Notification]) -> int:
         """Apply a failed batch one event per transaction, up to the one that fails, and stop there."""
         start, consumed = generation.position, 0
         for n in notifications:
             try:
-                events = [(self.app.mapper.to_domain_event(n), n.id)] if n.topic in self._topics else []
+                events = [self._event(n)] if self.projection.records or n.topic in self._topics else []
                 base.apply_batch(self.db, self.projection, generation, start, n.id, events)
             except TrackingConflict:
                 return consumed

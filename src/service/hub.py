@@ -13,10 +13,12 @@ from domain.order_book import OrderBook
 from projections import base
 from projections.catalog import PROJECTIONS
 from projections.db import Database
+from service.checkpoints import Checkpointer, CheckpointStore
 from service.commands import CommandService
 from service.evidence import EvidenceUploads
 from service.feed import CommitSignal, EventFeed
 from service.metrics import Metrics
+from service.notes import Signer
 from service.orders import Orders
 from service.ports import BlobStore, IdempotencyStore
 from service.rate_limits import RateLimits
@@ -50,11 +52,15 @@ class Services:
     webhook_store: WebhookStore | None = None
     commits: CommitSignal = field(default_factory=CommitSignal)
     """Woken after each commit (this process's saves; on Postgres, everyone's)."""
+    checkpoint_store: CheckpointStore | None = None
+    signer: Signer | None = None
+    """Signs the transparency log's checkpoints (service.checkpoints)."""
     commands: CommandService = field(init=False)
     evidence: EvidenceUploads = field(init=False)
     feed: EventFeed = field(init=False)
     webhooks: Webhooks | None = field(init=False)
     rate_limits: RateLimits = field(init=False)
+    checkpoints: Checkpointer | None = field(init=False)
     orders: Orders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -66,6 +72,16 @@ class Services:
         store = self.webhook_store
         self.webhooks = Webhooks(store, self.feed, self.settings, self.clock) if store is not None else None
         self.app.listeners.append(self.commits.notify)
+        self.checkpoints = None
+        if self.checkpoint_store is not None and self.signer is not None:
+            s = self.settings
+            self.checkpoints = Checkpointer(
+                self.views, self.checkpoint_store, self.signer, s.log_origin, self.now, s.checkpoint_dir
+            )
+
+    def now(self) -> datetime:
+        """The clock, read through (tests replace it after building)."""
+        return self.clock()
 
     def view_positions(self, head: int) -> dict[str, dict[str, int | str | None]]:
         """Each read model's tracked position, its lag behind `head`, and whether it

@@ -17,6 +17,7 @@ from pydantic import Field, TypeAdapter, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.policy import Policy
+from service.notes import NoteError, Signer
 
 
 class ConfigurationError(RuntimeError):
@@ -76,6 +77,13 @@ class Settings(BaseSettings):
     snapshot_interval: int = Field(default=50, ge=0)
     aggregate_cache_size: int = Field(default=10000, ge=0, description="disputes kept in memory (0: off)")
     cipher_key: str | None = None
+    # The transparency log (docs/audit.md).
+    log_origin: str = Field(default="disputes.local/log", description="the origin line of every checkpoint")
+    log_signing_key: str | None = Field(
+        default=None, description="PRIVATE+KEY+<name>+<id>+<base64>; generated beside the database in dev and test"
+    )
+    checkpoint_interval: timedelta = timedelta(minutes=1)
+    checkpoint_dir: Path | None = Field(default=None, description="also write each checkpoint here, one file each")
     in_process_workers: bool = True
     web_workers: int = Field(
         default=1, ge=1, description="uvicorn worker processes for `serve` (more than 1: Postgres)"
@@ -158,6 +166,7 @@ class Settings(BaseSettings):
         "appeal_window",
         "penalty_window",
         "scheduler_interval",
+        "checkpoint_interval",
         "stream_heartbeat",
         "stream_max_duration",
         "body_read_timeout",
@@ -168,6 +177,29 @@ class Settings(BaseSettings):
         if value <= timedelta(0):
             raise ValueError("must be a positive ISO 8601 duration")
         return value
+
+    @field_validator("log_origin")
+    @classmethod
+    def origin_line(cls, value: str) -> str:
+        if not value or not value.isprintable() or value != value.strip() or value.startswith("\u2014"):
+            raise ValueError("must be one printable line without surrounding spaces, e.g. example.com/disputes/log")
+        return value
+
+    @field_validator("log_signing_key")
+    @classmethod
+    def note_signing_key(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            Signer.parse(value)
+        except NoteError as e:
+            raise ValueError(f"not an Ed25519 note signing key ({e}); make one with `disputes audit keygen`") from None
+        return value
+
+    @field_validator("checkpoint_dir", mode="before")
+    @classmethod
+    def no_directory(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("webhook_retry_schedule")
     @classmethod

@@ -317,6 +317,15 @@ ORDER_ROUTES = {
     ("GET", "/v1/orders/{order_id}/verify"),
 }
 """Orders are not disputes: their matrix (role x own / someone else's order) is in tests/api/test_orders.py."""
+LOG_ROUTES = {
+    ("GET", "/v1/audit/log/checkpoint"),
+    ("GET", "/v1/audit/log/checkpoints"),
+    ("GET", "/v1/audit/log/key"),
+    ("GET", "/v1/audit/log/inclusion"),
+    ("GET", "/v1/audit/log/consistency"),
+    ("GET", "/v1/disputes/{dispute_id}/bundle"),
+}
+"""The transparency log needs a signed checkpoint first: its matrix is in tests/api/test_transparency_log.py."""
 WEBHOOK_ROUTES = {
     ("GET", "/v1/webhooks/{webhook_id}"),
     ("PATCH", "/v1/webhooks/{webhook_id}"),
@@ -504,7 +513,7 @@ def test_operations_endpoints_answer_anyone(world: World, endpoint: Endpoint) ->
 
 
 def test_the_matrix_covers_every_route(world: World) -> None:
-    covered = {(e.method, e.route) for e in ALL + PUBLIC} | WEBHOOK_ROUTES | ORDER_ROUTES
+    covered = {(e.method, e.route) for e in ALL + PUBLIC} | WEBHOOK_ROUTES | ORDER_ROUTES | LOG_ROUTES
     assert mounted(world) - covered == set()
 
 

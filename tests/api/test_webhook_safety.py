@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from bootstrap import build_api, build_services
 from bootstrap.workers import build_delivery
 from domain.values import Actor, Role
+from service.notes import Signer
 from support.api import SECRET, Caller, ok, opening
 from support.receiver import Receiver
 from support.stores import settings_for
@@ -37,7 +38,8 @@ def test_private_targets_are_refused_with_422_unless_allowed(strict: Caller, url
 
 
 def test_production_accepts_https_only(tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    settings = settings_for("sqlite", tmp_path, request, jwt_secret=SECRET, env="production")
+    key = Signer.generate("disputes.local/log").text  # production requires a checkpoint signing key
+    settings = settings_for("sqlite", tmp_path, request, jwt_secret=SECRET, env="production", log_signing_key=key)
     with TestClient(build_api(settings)) as client:
         agent = Caller(client, Role.AGENT, "agent-1")
         plain = agent.post("/v1/webhooks", {"url": "http://8.8.8.8/hook", "event_types": ["*"]})

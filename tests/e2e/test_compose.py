@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from cli.main import cli
+from service.notes import Signer
 from service.settings import Settings
 
 ROOT = Path(__file__).parents[2]
@@ -58,6 +59,9 @@ def docker_compose() -> str:
     return found
 
 
+KEY = Signer.generate("disputes.local/log").text
+
+
 def compose_config(docker_compose: str, folder: Path, **variables: str) -> subprocess.CompletedProcess[str]:
     """`docker-compose config` with only these variables (no DISPUTES_* of ours, no .env)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DISPUTES_")}
@@ -70,7 +74,9 @@ def compose_config(docker_compose: str, folder: Path, **variables: str) -> subpr
 
 @pytest.fixture(scope="module")
 def services(docker_compose: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    done = compose_config(docker_compose, tmp_path_factory.mktemp("compose"), DISPUTES_JWT_SECRET="s" * 40)
+    done = compose_config(
+        docker_compose, tmp_path_factory.mktemp("compose"), DISPUTES_JWT_SECRET="s" * 40, DISPUTES_LOG_SIGNING_KEY=KEY
+    )
     assert done.returncode == 0, done.stderr
     resolved: dict[str, Any] = yaml.safe_load(done.stdout)["services"]
     return resolved
@@ -140,6 +146,12 @@ def test_every_api_replica_and_worker_shares_the_evidence_volume(services: dict[
 
 
 def test_compose_refuses_to_start_without_a_jwt_secret(docker_compose: str, tmp_path: Path) -> None:
-    done = compose_config(docker_compose, tmp_path)
+    done = compose_config(docker_compose, tmp_path, DISPUTES_LOG_SIGNING_KEY=KEY)
     assert done.returncode != 0
     assert "set DISPUTES_JWT_SECRET" in done.stderr
+
+
+def test_compose_refuses_to_start_without_a_log_signing_key(docker_compose: str, tmp_path: Path) -> None:
+    done = compose_config(docker_compose, tmp_path, DISPUTES_JWT_SECRET="s" * 40)
+    assert done.returncode != 0
+    assert "set DISPUTES_LOG_SIGNING_KEY" in done.stderr

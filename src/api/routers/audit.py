@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from api import audit_export, presenters
-from api.audit_models import AuditPage, HistoryPage, VerifyOut, audit_document, history_entry, verify_out
+from api.audit_models import AuditPage, HistoryPage, VerifyOut, audit_document, checked_entry, verify_out
 from api.deps import CallerDep, ServicesDep
 from api.instants import checked_instant
 from api.pagination import BIGINT, CursorParam, Limit, decode_cursor, page
@@ -24,6 +24,7 @@ from domain.visibility import Read, ensure_may_read
 from projections import audit_log
 from projections.audit_log import AuditFilter
 from service import audit as audit_reads
+from service import log_reads
 
 router = APIRouter(tags=["audit"])
 HISTORY_READ = (*DISPUTE_READ, "role_not_allowed")
@@ -59,7 +60,7 @@ Filters = Annotated[AuditFilter, Depends(audit_filter)]
     response_model=HistoryPage,
     response_description="a page of stored events, in order",
     responses=read_docs(*HISTORY_READ, "invalid_cursor"),
-    summary="Every stored event of a dispute, as recorded, with positions and chain hashes",
+    summary="Every stored event of a dispute, as recorded, with positions, chain hashes, leaf hashes and checks",
 )
 async def history(
     dispute_id: DisputeId,
@@ -72,8 +73,8 @@ async def history(
     """The raw events as recorded, read from the event store (auditors, agents)."""
     after = cursor_position(cursor, "version")
     await wait_for_event_store(svc, x_min_position)
-    events = await run_in_threadpool(audit_reads.history, svc.app, dispute_id, actor, after, limit + 1)
-    return JSONResponse(page([history_entry(e) for e in events], limit, lambda e: {"version": e["version"]}))
+    events = await run_in_threadpool(log_reads.checked_history, svc.app, svc.views, dispute_id, actor, after, limit + 1)
+    return JSONResponse(page([checked_entry(e) for e in events], limit, lambda e: {"version": e["version"]}))
 
 
 @router.get(
