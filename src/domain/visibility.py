@@ -99,6 +99,7 @@ class Read(StrEnum):
     AUDIT_LOG = "audit_log"
     STATISTICS = "statistics"
     EVENTS = "events"
+    OPERATIONS = "operations"
 
 
 READERS: dict[Read, frozenset[Role]] = {
@@ -114,6 +115,7 @@ READERS: dict[Read, frozenset[Role]] = {
     Read.AUDIT_LOG: frozenset({AU}),
     Read.STATISTICS: frozenset({AG, AU, AN}),
     Read.EVENTS: frozenset({B, S, AG, AU}),  # the feed, the stream and webhooks
+    Read.OPERATIONS: frozenset({AG, AU}),  # GET /v1/ops/status
 }
 
 
