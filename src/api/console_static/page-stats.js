@@ -8,7 +8,6 @@ import { barChart, groupedBars, legend } from "./charts.js";
 const WEEKS = 8;
 const DAY = 86400e3;
 const card = (id, title, ...body) => h("section", { class: "card", id }, h("h2", {}, title), ...body);
-const hours = (seconds) => (seconds === null || seconds === undefined ? null : Math.round((seconds / 3600) * 10) / 10);
 
 async function perWeek() {
   const monday = new Date(); monday.setUTCHours(0, 0, 0, 0); monday.setUTCDate(monday.getUTCDate() - ((monday.getUTCDay() + 6) % 7));
@@ -43,6 +42,9 @@ export async function statsPage() {
     ? [outcome, barChart(byStatus.body.groups.filter((g) => ["resolved", "withdrawn"].includes(g.key)).map((g) => ({ label: g.key, value: g.count })))]
     : [outcome];
   const p90 = groups.some((g) => "p90_resolution_seconds" in g);
+  const slowest = Math.max(0, ...groups.map((g) => (p90 ? g.p90_resolution_seconds : g.median_resolution_seconds) || 0));
+  const [unit, per] = slowest >= 2 * 3600 ? ["hours", 3600] : slowest >= 120 ? ["minutes", 60] : ["seconds", 1];
+  const hours = (seconds) => (seconds === null || seconds === undefined ? 0 : Math.round((seconds / per) * 10) / 10);
   const resolution = groups.filter((g) => g.median_resolution_seconds !== null).map((g) => ({
     label: g.key, values: p90 ? [hours(g.median_resolution_seconds), Math.max(hours(g.p90_resolution_seconds) - hours(g.median_resolution_seconds), 0)] : [hours(g.median_resolution_seconds)] }));
   show(h("h1", {}, "Statistics"),
@@ -52,7 +54,7 @@ export async function statsPage() {
       card("refunds", "Refunds per currency", Object.keys(refunds).length
         ? barChart(Object.entries(refunds).map(([c, m]) => ({ label: c, value: m / 100 })))
         : h("p", { class: "muted" }, "No refund yet.")),
-      card("resolution", "Time to resolution by reason, hours (p50" + (p90 ? ", p90 stacked above)" : ")"),
+      card("resolution", `Time to resolution by reason, ${unit} (p50${p90 ? ", p90 stacked above" : ""})`,
         resolution.length ? groupedBars(resolution, p90 ? ["p50", "p90 − p50"] : ["p50"]) : h("p", { class: "muted" }, "Nothing resolved yet."),
         p90 ? legend(["p50", "p90 − p50"]) : h("p", { class: "note" }, "This server gives the median only; p90 comes with percentiles.")),
       card("sla", "SLA breaches by reason", barChart(groups.map((g) => ({ label: g.key, value: g.sla_breaches }))))),
