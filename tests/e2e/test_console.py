@@ -280,9 +280,7 @@ def test_the_operations_page_follows_the_event_stream(tab: Page, dev_server: Liv
     expect(tab.locator("#views")).to_contain_text(f"event store head {position}")
 
 
-def test_outside_dev_there_is_no_token_picker_and_a_pasted_token_signs_in(
-    browser: Browser, tmp_path: Path
-) -> None:
+def test_outside_dev_there_is_no_token_picker_and_a_pasted_token_signs_in(browser: Browser, tmp_path: Path) -> None:
     server = live(tmp_path)  # env test, the secret from the settings
     try:
         assert httpx.post(f"{server.url}/v1/dev/tokens", json={"role": "agent", "sub": "a"}).status_code == 404

@@ -30,8 +30,12 @@ class DevTokenOut(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"token": "eyJhbGciOiJIUzI1NiJ9.e30.c2ln", "role": "buyer", "sub": "buyer-1",
-                 "expires_at": "2026-11-30T05:51:52Z"}
+                {
+                    "token": "eyJhbGciOiJIUzI1NiJ9.e30.c2ln",
+                    "role": "buyer",
+                    "sub": "buyer-1",
+                    "expires_at": "2026-11-30T05:51:52Z",
+                }
             ]
         }
     )

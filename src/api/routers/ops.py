@@ -1,4 +1,5 @@
-"""Liveness, readiness (database and projection lag), Prometheus metrics, and the\noperations status the console shows (agents, auditors)."""
+"""Liveness, readiness (database and projection lag), Prometheus metrics, and the
+operations status the console shows (agents, auditors)."""
 
 from __future__ import annotations
 
