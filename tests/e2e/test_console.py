@@ -300,3 +300,44 @@ def test_outside_dev_there_is_no_token_picker_and_a_pasted_token_signs_in(browse
         tab.close()
     finally:
         server.stop()
+
+
+def test_search_pages_through_the_list_and_filters_by_status_chip(
+    tab: Page, dev_server: LiveServer, seeded: Seeded
+) -> None:
+    sign_in(tab, dev_server, "agent", "agent-1")
+    open_page(tab, dev_server, "disputes", "disputes")
+    tab.fill('#filters [name="limit"]', "1")
+    tab.click("#filters button[type=submit]")
+    rows = tab.locator("table.disputes tbody tr")
+    expect(rows).to_have_count(1)
+    expect(tab.locator("#page-number")).to_have_text("page 1")
+    first = rows.first.get_attribute("data-id")
+    tab.click("#next-page")
+    expect(tab.locator("#page-number")).to_have_text("page 2")
+    expect(rows).to_have_count(1)
+    assert rows.first.get_attribute("data-id") != first
+    tab.click("#prev-page")
+    expect(rows.first).to_have_attribute("data-id", first or "")
+    tab.fill('#filters [name="limit"]', "50")
+    tab.click('#status-chips [data-status="under_review"]')
+    expect(tab.locator("#status-chips .chip.on")).to_have_text("under_review")
+    expect(rows.first.locator(".status")).to_have_text("under_review")
+    statuses = tab.locator("table.disputes tbody .status").all_text_contents()
+    assert statuses and set(statuses) == {"under_review"}
+    expect(tab.locator("table.disputes tbody [data-due]").first).to_contain_text(re.compile(r"^(in|overdue) "))
+
+
+def test_a_sellers_score_over_time_is_drawn_from_the_score_as_of_each_week(
+    tab: Page, dev_server: LiveServer, seeded: Seeded
+) -> None:
+    score = Api(dev_server.url).call("seller", "seller-2", "GET", "/v1/sellers/seller-2/score")["score"]
+    sign_in(tab, dev_server, "seller", "seller-2")
+    open_page(tab, dev_server, "sellers", "sellers")
+    points = tab.locator("#score-chart svg.chart circle")
+    expect(points).to_have_count(13)
+    assert points.last.get_attribute("data-value") == str(score) and score > 0
+    expect(tab.locator("#score-now")).to_have_text(f"score now {score}")
+    sign_in(tab, dev_server, "analyst", "analyst-1")
+    open_page(tab, dev_server, "sellers", "sellers")
+    expect(tab.locator('#scoreboard tr[data-seller="seller-2"]')).to_contain_text(str(score))

@@ -44,18 +44,19 @@ async function route() {
   const me = caller();
   if (!me || name === "signin" || (me.exp && me.exp * 1000 < Date.now())) {
     menu(null);
-    return signInPage();
+    return signInPage(leaving.signal);
   }
   const page = PAGES[name] ? name : "disputes";
   menu(me, page === "dispute" ? "disputes" : page);
   document.title = `${TITLES[page] || "Dispute"} · Disputes console`;
   show(h("p", { class: "muted" }, "Loading…"));
+  const signal = leaving.signal;
   try {
-    await PAGES[page](me, rest.map(decodeURIComponent), leaving.signal);
+    await PAGES[page](me, rest.map(decodeURIComponent), signal);
   } catch (error) {
-    if (error.name !== "AbortError") show(h("p", { class: "error", role: "alert" }, `The page failed: ${error}`));
+    if (error.name !== "AbortError" && !signal.aborted) show(h("p", { class: "error", role: "alert" }, `The page failed: ${error}`));
   }
-  document.body.dataset.page = page;
+  if (!signal.aborted) document.body.dataset.page = page;
 }
 
 window.addEventListener("hashchange", route);

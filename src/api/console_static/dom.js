@@ -31,6 +31,12 @@ export function show(...nodes) {
   return main;
 }
 
+// A page's own `show`: once the caller has moved to another page (`signal`
+// aborted), a slow page no longer replaces what is on screen.
+export function screen(signal) {
+  return (...nodes) => (signal && signal.aborted ? null : show(...nodes));
+}
+
 export function problemText(result) {
   const body = result.body || {};
   return `${result.status} ${body.code || ""}: ${body.detail || body.title || "request failed"}`;

@@ -1,7 +1,7 @@
 // One dispute: header, verification, replay slider, offers, messages, evidence,
 // timeline and the caller's allowed actions.
 import { blob, call, enums } from "./api.js";
-import { countdown, facts, h, money, problem, show, when } from "./dom.js";
+import { countdown, facts, h, money, problem, screen, when } from "./dom.js";
 import { actionPanel } from "./forms.js";
 import { inclusion } from "./proof.js";
 
@@ -90,12 +90,13 @@ function replay(d) {
   return h("section", { class: "card", id: "replay-card" }, h("h2", {}, "Replay: the dispute as of each version"), h("div", {}, slider, " ", label), out);
 }
 
-export async function disputePage(me, [id]) {
+export async function disputePage(me, [id], signal) {
+  const show = screen(signal);
   const found = await call(`/v1/disputes/${id}`);
   if (!found.ok) return show(h("h1", {}, "Dispute"), problem(found));
   const d = found.body;
   const e = await enums();
-  const reload = () => disputePage(me, [id]);
+  const reload = () => disputePage(me, [id], signal);
   const canReplay = me.role === "agent" || me.role === "auditor";
   show(header(d), actionPanel(d, e, reload), (await verification(d)) || [], canReplay ? replay(d) : [],
     offers(d), messages(d), evidence(d), await timeline(d));

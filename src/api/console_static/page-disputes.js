@@ -1,7 +1,7 @@
 // Search: every filter of GET /v1/disputes, status chips, live deadline countdowns,
 // cursor pagination; buyers also get the form that opens a dispute.
 import { call, enums } from "./api.js";
-import { countdown, h, money, problem, show, when } from "./dom.js";
+import { countdown, h, money, problem, screen, when } from "./dom.js";
 import { openForm } from "./forms.js";
 
 const state = { filters: {}, cursors: [null], page: 0 };
@@ -27,7 +27,8 @@ export function disputeTable(items) {
     h("tbody", {}, items.map(disputeRow)));
 }
 
-export async function disputesPage(me) {
+export async function disputesPage(me, _rest, signal) {
+  const show = screen(signal);
   const e = await enums();
   const results = h("div", { id: "results" });
   const field = (name, input) => h("label", {}, name.replace("_", " "), input);

@@ -1,7 +1,7 @@
 // Operations (agents, auditors): GET /v1/ops/status, the latest transparency-log
 // checkpoint when there is one, and the live event stream refreshing it.
 import { call, stream } from "./api.js";
-import { facts, h, problem, show, when } from "./dom.js";
+import { facts, h, problem, screen, when } from "./dom.js";
 import { CHECKPOINT } from "./proof.js";
 
 const KEEP = 20;
@@ -32,6 +32,7 @@ async function checkpoint() {
 }
 
 export async function opsPage(me, _rest, signal) {
+  const show = screen(signal);
   const got = await call("/v1/ops/status");
   if (!got.ok) return show(h("h1", {}, "Operations"), problem(got));
   const box = h("div", { id: "ops-status" }, statusCards(got.body));

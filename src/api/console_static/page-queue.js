@@ -1,7 +1,7 @@
 // The agent's queue: disputes under review and under appeal, the most urgent SLA
 // first, with their open evidence requests.
 import { call, enums } from "./api.js";
-import { countdown, h, problem, show, when } from "./dom.js";
+import { countdown, h, problem, screen, when } from "./dom.js";
 
 const QUEUED = ["under_review", "under_appeal"];
 
@@ -22,7 +22,8 @@ async function all(status) {
   return { found: null, items };
 }
 
-export async function queuePage() {
+export async function queuePage(_me, _rest, signal) {
+  const show = screen(signal);
   const known = (await enums()).status;
   const notes = [], items = [];
   for (const status of QUEUED) {

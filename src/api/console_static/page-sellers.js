@@ -1,7 +1,7 @@
 // Sellers: the scoreboard (score, level, breakdown) and a seller's score over time,
 // one GET /v1/sellers/{id}/score?as_of= per week.
 import { call } from "./api.js";
-import { h, problem, show } from "./dom.js";
+import { h, problem, screen } from "./dom.js";
 import { lineChart } from "./charts.js";
 
 const WEEKS = 12;
@@ -21,7 +21,8 @@ async function history(sellerId, into) {
     h("p", { class: "muted", id: "score-now" }, `score now ${last}`), lineChart(points));
 }
 
-export async function sellersPage(me) {
+export async function sellersPage(me, _rest, signal) {
+  const show = screen(signal);
   const chart = h("section", { class: "card", id: "score-chart" });
   if (me.role === "seller") {
     show(h("h1", {}, "Your penalty score"), chart);

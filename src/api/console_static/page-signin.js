@@ -1,7 +1,7 @@
 // Sign in: paste a bearer token, or, when the server runs in dev, pick a role and
 // an id and let the dev-only route mint one (the route exists only there).
 import { call, signIn, signOut } from "./api.js";
-import { h, problem, show } from "./dom.js";
+import { h, problem, screen } from "./dom.js";
 
 const ROLES = ["buyer", "seller", "agent", "auditor", "analyst"];
 
@@ -16,7 +16,8 @@ async function tryToken(value, out) {
   location.hash = "#/disputes";
 }
 
-export async function signInPage() {
+export async function signInPage(signal) {
+  const show = screen(signal);
   const out = h("div", { id: "signin-result" });
   const pasted = h("textarea", { id: "token", rows: 3, cols: 70, placeholder: "eyJhbGciOi…" });
   const paste = h("form", { class: "action", id: "paste-token", onsubmit: (e) => { e.preventDefault(); tryToken(pasted.value, out); } },

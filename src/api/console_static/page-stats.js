@@ -2,7 +2,7 @@
 // per week today), outcomes, refunds per currency, time to resolution and SLA
 // breaches. A grouping or a figure this server does not give yet is named, not faked.
 import { call } from "./api.js";
-import { h, problem, show } from "./dom.js";
+import { h, problem, screen } from "./dom.js";
 import { barChart, groupedBars, legend } from "./charts.js";
 
 const WEEKS = 8;
@@ -30,7 +30,8 @@ async function outcomes() {
   return barChart(got.body.groups.map((g) => ({ label: g.key, value: g.count })));
 }
 
-export async function statsPage() {
+export async function statsPage(_me, _rest, signal) {
+  const show = screen(signal);
   const all = await call("/v1/stats/disputes?group_by=reason");
   if (!all.ok) return show(h("h1", {}, "Statistics"), problem(all));
   const byStatus = await call("/v1/stats/disputes?group_by=status");
