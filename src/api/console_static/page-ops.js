@@ -36,7 +36,7 @@ export async function opsPage(me, _rest, signal) {
   const got = await call("/v1/ops/status");
   if (!got.ok) return show(h("h1", {}, "Operations"), problem(got));
   const box = h("div", { id: "ops-status" }, statusCards(got.body));
-  const events = h("ol", { class: "events", id: "live-events", reversed: true });
+  const events = h("ul", { class: "events", id: "live-events" });
   const live = h("span", { class: "badge none", id: "live" }, "connecting…");
   show(h("h1", {}, "Operations"), box, await checkpoint(),
     h("section", { class: "card" }, h("h2", {}, "Live events "), live, events));
