@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,6 +18,7 @@ OPS_STATUS = {
     },
     "scheduler": {"overdue": 1, "delay_seconds": 2.5, "next_due_at": "2026-11-29T21:51:49.500000Z"},
     "webhooks": {"subscriptions": 3, "behind": 1, "backlog": 12, "disabled": 0},
+    "checkpoint": None,
 }
 
 
@@ -42,3 +44,6 @@ class OpsStatus(BaseModel):
     )
     scheduler: SchedulerStatus
     webhooks: WebhookStatus
+    checkpoint: dict[str, Any] | None = Field(
+        default=None, description="the transparency log's latest signed checkpoint; null when there is none"
+    )

@@ -59,6 +59,10 @@ def test_ops_status_reports_view_lag_scheduler_delay_and_webhook_backlog(
         assert early["head_position"] == 3 and all(v["lag"] == 0 for v in early["views"].values())
         assert early["scheduler"] == {"overdue": 0, "delay_seconds": 0.0, "next_due_at": iso(due)}
         assert early["webhooks"] == {"subscriptions": 1, "behind": 1, "backlog": 1, "disabled": 0}
+        assert early["checkpoint"] is None, "no transparency log is wired"
+        services.latest_checkpoint = lambda: {"tree_size": 3, "root_hash": "ab" * 32}
+        wired = client.get("/v1/ops/status", headers=AUDITOR).json()
+        assert wired["checkpoint"] == {"tree_size": 3, "root_hash": "ab" * 32}
         services.clock = lambda: due + timedelta(seconds=90)
         late = client.get("/v1/ops/status", headers=AGENT).json()
         assert late["scheduler"]["overdue"] >= 1 and late["scheduler"]["delay_seconds"] == 90.0

@@ -134,5 +134,6 @@ def operations_status(svc: Services) -> OpsStatus:
                 "backlog": sum(backlog.values()),
                 "disabled": disabled,
             },
+            "checkpoint": svc.latest_checkpoint(),
         }
     )
