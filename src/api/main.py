@@ -13,6 +13,7 @@ from api import cors, deps, docs, openapi, problems, request_log
 from api.context import RequestContext
 from api.limits import RequestLimits
 from api.routers import (
+    appeals,
     audit,
     console,
     dev_tokens,
@@ -22,6 +23,7 @@ from api.routers import (
     lifecycle,
     negotiation,
     ops,
+    orders,
     queries,
     webhooks,
 )
@@ -61,9 +63,11 @@ def create_app(
     # Probes first: routes are matched in order and no other path overlaps theirs.
     for router in (ops.router, queries.router, disputes.router, negotiation.router, evidence.router, lifecycle.router):
         app.include_router(router)
+    app.include_router(appeals.router)
     app.include_router(audit.router)
     app.include_router(events.router)
     app.include_router(webhooks.router)
+    app.include_router(orders.router)
     if dev_tokens_route:
         app.include_router(dev_tokens.router)
     app.include_router(console.router)  # /console: the web console, on this API only

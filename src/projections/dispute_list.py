@@ -21,6 +21,7 @@ class DisputeList(EvolvingProjection):
 
     name = "dispute_list"
     tables = ("dispute_summaries",)
+    layout = 2  # 2: assigned_agent (claims) and its index
 
     @classmethod
     def ddl(cls) -> list[str]:
@@ -33,12 +34,13 @@ class DisputeList(EvolvingProjection):
             "outcome text, resolved_how text, refund_minor :bigint:, seller_at_fault :bool:, "
             "deadlines :json: NOT NULL, next_deadline_at :time:, opened_at :time: NOT NULL, "
             "updated_at :time: NOT NULL, closed_at :time:, version :int: NOT NULL, last_position :bigint: NOT NULL, "
-            "document :json:)",
+            "document :json:, assigned_agent text)",
             "CREATE INDEX IF NOT EXISTS {ix_summaries_opened} ON {dispute_summaries} (opened_at, dispute_id)",
             "CREATE INDEX IF NOT EXISTS {ix_summaries_seller} ON {dispute_summaries} (seller_id, opened_at)",
             "CREATE INDEX IF NOT EXISTS {ix_summaries_buyer} ON {dispute_summaries} (buyer_id, opened_at)",
             "CREATE INDEX IF NOT EXISTS {ix_summaries_status} ON {dispute_summaries} (status, opened_at)",
             "CREATE INDEX IF NOT EXISTS {ix_summaries_reason} ON {dispute_summaries} (reason, opened_at)",
+            "CREATE INDEX IF NOT EXISTS {ix_summaries_agent} ON {dispute_summaries} (assigned_agent, opened_at)",
         ]
 
     def load(self, dispute_id: str) -> Dispute:
@@ -81,6 +83,7 @@ def summary(d: Dispute) -> dict[str, Any]:
         "closed_at": d.closed_at,
         "version": d.version,
         "document": documents.encode(d),
+        "assigned_agent": d.assigned_agent,
     }
 
 
@@ -93,6 +96,9 @@ class Filters:
     party_to_act: str | None = None
     opened_after: datetime | None = None
     opened_before: datetime | None = None
+    assigned_agent: str | None = None
+    unassigned: bool = False
+    """Only disputes no agent has claimed."""
 
 
 def search(db: Database, viewer: Actor, filters: Filters, after: tuple[datetime, str] | None, limit: int) -> list[Row]:
@@ -100,10 +106,12 @@ def search(db: Database, viewer: Actor, filters: Filters, after: tuple[datetime,
     where: list[str] = []
     params: list[Any] = []
     scoped = visible_parties(viewer)
-    for column in ("status", "seller_id", "buyer_id", "reason", "party_to_act"):
+    for column in ("status", "seller_id", "buyer_id", "reason", "party_to_act", "assigned_agent"):
         for value in {getattr(filters, column), scoped.get(column)} - {None}:
             where.append(f"{column} = %s")
             params.append(value)
+    if filters.unassigned:
+        where.append("assigned_agent IS NULL")
     if filters.opened_after:
         where.append("opened_at >= %s")
         params.append(filters.opened_after)

@@ -1,6 +1,7 @@
 """Dispute statistics: one fact row per dispute, aggregated at query time
 (counts and refund totals by reason, status or seller; median time to
-resolution; SLA breaches = time under review longer than its target).
+resolution; SLA breaches = time under review, or under appeal, longer than
+its target).
 
 A dispute's status, closing and outcome are read off its evolved aggregate
 (see projections.evolving); the review's start, target and breach are facts
@@ -72,8 +73,9 @@ class Statistics(EvolvingProjection):
         review = self.reviews.setdefault(str(step.dispute.id), Review())
         if step.entered(Status.UNDER_REVIEW):
             review.started_at = step.event.timestamp
-        review.due_at = step.dispute.deadlines.get(Deadline.REVIEW_SLA, review.due_at)
-        if isinstance(step.event, ev.ReviewSlaBreached):
+        deadlines = step.dispute.deadlines
+        review.due_at = deadlines.get(Deadline.REVIEW_SLA) or deadlines.get(Deadline.APPEAL_REVIEW) or review.due_at
+        if isinstance(step.event, (ev.ReviewSlaBreached, ev.AppealReviewSlaBreached)):
             review.breached = True
         if step.closed and review.due_at is not None and review.due_at < step.event.timestamp:
             review.breached = True  # closing after the target is a breach, even if no scheduler recorded it
@@ -143,7 +145,8 @@ def summarise(rows: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]
         if r["status"] == "resolved" and r["closed_at"] is not None:
             g["durations"].append((as_time(r["closed_at"]) - as_time(r["opened_at"])).total_seconds())  # type: ignore[operator]
         due = as_time(r["review_due_at"])
-        if bool(r["sla_breached"]) or (r["status"] == "under_review" and due is not None and due < now):
+        with_an_agent = r["status"] in ("under_review", "under_appeal")
+        if bool(r["sla_breached"]) or (with_an_agent and due is not None and due < now):
             g["sla_breaches"] += 1
     return [
         {

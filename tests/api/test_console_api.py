@@ -72,7 +72,7 @@ def iso(t: datetime) -> str:
     return t.isoformat().replace("+00:00", "Z")
 
 
-@pytest.mark.parametrize("role", [Role.BUYER, Role.SELLER, Role.ANALYST])
+@pytest.mark.parametrize("role", [Role.BUYER, Role.SELLER, Role.ANALYST, Role.PLATFORM])
 def test_ops_status_is_for_agents_and_auditors_only(tmp_path: Path, request: pytest.FixtureRequest, role: Role) -> None:
     with TestClient(build_api(settings_for("sqlite", tmp_path, request))) as client:
         refused = client.get("/v1/ops/status", headers=bearer(role, "someone"))

@@ -16,6 +16,7 @@ const MENUS = {
   agent: ["disputes", "queue", "sellers", "stats", "ops"],
   auditor: ["disputes", "sellers", "stats", "ops"],
   analyst: ["disputes", "sellers", "stats"],
+  platform: ["disputes"],
 };
 const TITLES = { disputes: "Disputes", queue: "Agent queue", sellers: "Sellers", stats: "Statistics", ops: "Operations" };
 const PAGES = { disputes: disputesPage, dispute: disputePage, queue: queuePage, sellers: sellersPage, stats: statsPage, ops: opsPage };

@@ -3,7 +3,7 @@
 import { call, signIn, signOut } from "./api.js";
 import { h, problem, screen } from "./dom.js";
 
-const ROLES = ["buyer", "seller", "agent", "auditor", "analyst"];
+const ROLES = ["buyer", "seller", "agent", "auditor", "analyst", "platform"];
 
 async function tryToken(value, out) {
   signIn(value);

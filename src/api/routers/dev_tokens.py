@@ -22,7 +22,7 @@ TTL = timedelta(hours=8)
 
 class DevTokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"role": "buyer", "sub": "buyer-1"}]})
-    role: Literal["buyer", "seller", "agent", "auditor", "analyst"]
+    role: Literal["buyer", "seller", "agent", "auditor", "analyst", "platform"]
     sub: Name
 
 

@@ -16,7 +16,8 @@ from api.query_schemas import DisputePage, SellerPage, SellerScoreOut, StatsOut,
 from api.readiness import wait_for_view
 from api.routers.common import DISPUTE_READ, LIST, READ, DisputeId, MinPosition, read_docs
 from api.schemas import NO_NUL
-from domain.values import Reason, Role, Status
+from domain.errors import InvalidValue, RoleNotAllowed
+from domain.values import PARTIES, Actor, Reason, Role, Status
 from domain.visibility import Read, ensure_may_read, ensure_may_read_seller
 from projections import dispute_list, penalties, statistics, timeline
 
@@ -28,7 +29,7 @@ router = APIRouter()
     operation_id="list_disputes",
     response_model=DisputePage,
     response_description="a page of disputes, oldest opened first",
-    responses=read_docs(*LIST, "role_not_allowed"),
+    responses=read_docs(*LIST, "role_not_allowed", "invalid_value"),
     tags=["disputes"],
     summary="Search disputes (each caller sees what it may see)",
 )
@@ -42,13 +43,19 @@ async def list_disputes(
     party_to_act: Role | None = None,
     opened_after: datetime | None = None,
     opened_before: datetime | None = None,
+    assigned_agent: Annotated[
+        str | None, Query(max_length=255, pattern=NO_NUL, description="disputes this agent has claimed")
+    ] = None,
+    unassigned: Annotated[bool, Query(description="true: only disputes no agent has claimed")] = False,
     limit: Limit = 50,
     cursor: CursorParam = None,
     x_min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """From the dispute_list read model (it may trail the store: use X-Min-Position).
-    Buyers and sellers only ever see their own disputes, whatever the filters say."""
+    Buyers and sellers only ever see their own disputes, whatever the filters say,
+    and may not filter by assignment (`assigned_agent`, `unassigned`: 403)."""
     ensure_may_read(actor, Read.DISPUTE_LIST)
+    ensure_may_filter_by_assignment(actor, assigned_agent, unassigned)
     await wait_for_view(svc, dispute_list.DisputeList.name, x_min_position)
     key = decode_cursor(cursor)
     after = (cursor_time(key, "opened_at"), cursor_str(key, "id")) if key is not None else None
@@ -60,11 +67,23 @@ async def list_disputes(
         party_to_act=party_to_act.value if party_to_act else None,
         opened_after=checked_instant(opened_after, "opened_after"),
         opened_before=checked_instant(opened_before, "opened_before"),
+        assigned_agent=assigned_agent,
+        unassigned=unassigned,
     )
     rows = await run_in_threadpool(dispute_list.search, svc.views, actor, filters, after, limit + 1)
     now = svc.clock()
     items = [presenters.dispute(dispute_list.document_of(r), actor, now) for r in rows]
     return page(items, limit, lambda d: {"opened_at": d.opened_at.isoformat(), "id": str(d.id)})
+
+
+def ensure_may_filter_by_assignment(actor: Actor, assigned_agent: str | None, unassigned: bool) -> None:
+    """Buyers and sellers never see who handles a dispute, so they may not search by it."""
+    if assigned_agent is None and not unassigned:
+        return
+    if actor.role in PARTIES:
+        raise RoleNotAllowed(f"a {actor.role.value} may not filter disputes by their assigned agent")
+    if assigned_agent is not None and unassigned:
+        raise InvalidValue("assigned_agent and unassigned=true exclude each other")
 
 
 @router.get(
