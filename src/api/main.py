@@ -15,6 +15,8 @@ from api.limits import RequestLimits
 from api.routers import (
     appeals,
     audit,
+    console,
+    dev_tokens,
     disputes,
     events,
     evidence,
@@ -39,8 +41,11 @@ Every POST accepts `Idempotency-Key`; commands accept `If-Match` and answer with
 """
 
 
-def create_app(build_services: Callable[[], Services], cors_origins: Sequence[str] = ()) -> FastAPI:
-    """The HTTP API over the services `build_services` makes (see `bootstrap.build_api`)."""
+def create_app(
+    build_services: Callable[[], Services], cors_origins: Sequence[str] = (), dev_tokens_route: bool = False
+) -> FastAPI:
+    """The HTTP API over the services `build_services` makes (see `bootstrap.build_api`);
+    `dev_tokens_route` adds `POST /v1/dev/tokens` (dev only)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -65,6 +70,9 @@ def create_app(build_services: Callable[[], Services], cors_origins: Sequence[st
     app.include_router(events.router)
     app.include_router(webhooks.router)
     app.include_router(orders.router)
+    if dev_tokens_route:
+        app.include_router(dev_tokens.router)
+    app.include_router(console.router)  # /console: the web console, on this API only
     app.add_middleware(RequestLimits)
     docs.install(app)  # /openapi.json, /docs, /redoc with local assets
     cors.install(app, cors_origins)  # inside request_context: preflights get a request id too

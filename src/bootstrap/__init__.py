@@ -183,4 +183,6 @@ def build_api(settings: Settings | None = None, services: Services | None = None
     """The HTTP API; its services are built (and their workers started) with the
     app's lifespan, or on the first request of a host that never runs it."""
     settings = settings or (services.settings if services else Settings())
-    return create_app(lambda: services or build_services(settings), settings.cors_origin_list)
+    # The console's sign-in picker mints tokens only with the development secret.
+    dev_tokens = settings.env == "dev" and not settings.jwt_jwks_url
+    return create_app(lambda: services or build_services(settings), settings.cors_origin_list, dev_tokens)

@@ -107,6 +107,7 @@ class Read(StrEnum):
     TRANSPARENCY_LOG = "transparency_log"
     BUNDLE = "bundle"
     ORDER = "order"
+    OPERATIONS = "operations"
 
 
 READERS: dict[Read, frozenset[Role]] = {
@@ -125,6 +126,7 @@ READERS: dict[Read, frozenset[Role]] = {
     Read.ORDER: frozenset({B, S, AG, AU, PL}),  # parties: only their own orders (domain.order)
     Read.TRANSPARENCY_LOG: frozenset({AG, AU}),  # checkpoints, the key, inclusion and consistency proofs
     Read.BUNDLE: frozenset({AU}),  # a dispute's verifiable file
+    Read.OPERATIONS: frozenset({AG, AU}),  # GET /v1/ops/status
 }
 
 

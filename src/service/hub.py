@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from domain.application import DisputeApp
 from domain.order_book import OrderBook
@@ -50,6 +51,9 @@ class Services:
     close: Callable[[], None] = nothing
     """Stops them and closes every connection."""
     webhook_store: WebhookStore | None = None
+    latest_checkpoint: Callable[[], dict[str, Any] | None] = nothing
+    """The transparency log's latest signed checkpoint, for `GET /v1/ops/status`
+    (None while the bootstrap wires no transparency log)."""
     commits: CommitSignal = field(default_factory=CommitSignal)
     """Woken after each commit (this process's saves; on Postgres, everyone's)."""
     checkpoint_store: CheckpointStore | None = None

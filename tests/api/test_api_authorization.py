@@ -101,6 +101,9 @@ ENDPOINTS = [
         "statistics", "GET", "/v1/stats/disputes", "awaiting_seller", row((403, 403), (403, 403), 200, 200, 200, 403)
     ),
     Endpoint(
+        "operations status", "GET", "/v1/ops/status", "awaiting_seller", row((403, 403), (403, 403), 200, 200, 403, 403)
+    ),
+    Endpoint(
         "download evidence",
         "GET",
         D + "/evidence/{evidence_id}/content",

@@ -5,47 +5,21 @@ var/screenshots/)."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from playwright.sync_api import sync_playwright
 
+from support.browser import CHROMIUM_ARGS, SCREENSHOTS, chromium
 from support.live_server import LiveServer
 from support.stores import settings_for
 
 pytestmark = [pytest.mark.slow]
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "var" / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ASSET_URL = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']|url\(\s*["']?([^"')]+)""", re.IGNORECASE)
 METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
-
-
-def chromium() -> str:
-    """Debian's chromium, installed with apt-get when missing (never `playwright install`)."""
-    found = shutil.which("chromium")
-    if found is None:
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
-            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, check=False)
-            assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stderr[-2000:]}"
-        found = shutil.which("chromium")
-    assert found is not None, "chromium is not installed and apt-get could not install it"
-    return found
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""Liveness, readiness (database and projection lag) and Prometheus metrics."""
+"""Liveness, readiness (database and projection lag), Prometheus metrics, and the
+operations status the console shows (agents, auditors)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api.deps import ServicesDep
-from api.routers.common import SIZE_LIMITS, problem_docs
+from api.deps import CallerDep, ServicesDep
+from api.ops_schemas import OpsStatus
+from api.routers.common import READ, SIZE_LIMITS, problem_docs, read_docs
 from api.schemas import Health, Readiness
+from domain.visibility import Read, ensure_may_read
+from projections import deadlines
+from service.hub import Services
 
 log = logging.getLogger("disputes.ops")
 # No caller, so no rate limit; the size limits apply to every request.
@@ -87,3 +92,48 @@ async def readyz(svc: ServicesDep) -> JSONResponse:
 def metrics(svc: ServicesDep) -> Response:
     """No token needed."""
     return Response(generate_latest(svc.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get(
+    "/v1/ops/status",
+    operation_id="get_operations_status",
+    response_model=OpsStatus,
+    response_description="read-model positions and lag, the scheduler's delay and the webhook backlog",
+    responses=read_docs(*READ, "role_not_allowed"),
+    summary="Operations status: read models, scheduler, webhooks (agents, auditors)",
+)
+async def ops_status(svc: ServicesDep, actor: CallerDep) -> OpsStatus:
+    """What the console's operations page shows, read from the database, so it is the
+    same whichever process answers: each read model's position and lag behind the event
+    store, how late the deadline scheduler is (the longest overdue open deadline), and
+    how far the enabled webhook subscriptions trail the event store."""
+    ensure_may_read(actor, Read.OPERATIONS)
+    return await run_in_threadpool(operations_status, svc)
+
+
+def operations_status(svc: Services) -> OpsStatus:
+    now = svc.clock()
+    head = svc.app.recorder.max_notification_id() or 0
+    overdue = deadlines.due(svc.views, now, limit=1)
+    upcoming = deadlines.upcoming(svc.views, limit=1)
+    backlog = svc.webhook_store.backlog(head) if svc.webhook_store is not None else {}
+    disabled = svc.webhook_store.disabled_count() if svc.webhook_store is not None else 0
+    return OpsStatus.model_validate(
+        {
+            "checked_at": now,
+            "head_position": head,
+            "views": svc.view_positions(head),
+            "scheduler": {
+                "overdue": deadlines.overdue_count(svc.views, now),
+                "delay_seconds": (now - overdue[0].due_at).total_seconds() if overdue else 0.0,
+                "next_due_at": upcoming[0].due_at if upcoming else None,
+            },
+            "webhooks": {
+                "subscriptions": len(backlog),
+                "behind": sum(1 for lag in backlog.values() if lag > 0),
+                "backlog": sum(backlog.values()),
+                "disabled": disabled,
+            },
+            "checkpoint": svc.latest_checkpoint(),
+        }
+    )
