@@ -53,7 +53,7 @@ def _views(window: timedelta) -> list[AnalyticsView]:
             *_same(
                 "SELECT dispute_id, order_id, buyer_id, seller_id, reason, requested_remedy, requested_refund_minor, "
                 "order_amount_minor, currency, status, party_to_act, escalated, outcome, resolved_how, refund_minor, "
-                "seller_at_fault, next_deadline_at, opened_at, updated_at, closed_at, version "
+                "seller_at_fault, next_deadline_at, opened_at, updated_at, closed_at, version, assigned_agent "
                 "FROM {dispute_summaries}"
             ),
         ),

@@ -49,7 +49,7 @@ def checksum(rows: list[dict[str, Any]], table: export.Table) -> str:
 
 
 def summed_column(table: export.Table) -> str:
-    return next(c for c in ("position", "version", "refund_minor") if c in dict(table.columns))
+    return next(c for c in ("position", "version", "refund_minor", "node") if c in dict(table.columns))
 
 
 def by_sql(db: Database, table: export.Table) -> tuple[int, int | None, str]:

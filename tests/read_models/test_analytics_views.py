@@ -4,6 +4,7 @@ nothing else, still after a rebuild."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,9 +19,22 @@ from cli.main import cli
 from projections import analytics, penalties
 from service.settings import Settings
 from support.analytics import populated
-from support.builders import SELLER
+from support.builders import AGENT, SELLER
 from support.live_server import server_env
 from support.stores import RUN_ID, schema_numbers, settings_for
+
+
+DICTIONARY = Path(__file__).parents[2] / "docs" / "analytics.md"
+
+
+def documented_columns() -> dict[str, list[str]]:
+    """Each view's columns in the order docs/analytics.md's data dictionary lists them."""
+    text = DICTIONARY.read_text().split("## The views", 1)[1].split("## Example queries", 1)[0]
+    columns: dict[str, list[str]] = {}
+    for name, table in re.findall(r"^### `(\w+)`.*?\n((?:\|.*\n)+)", text, flags=re.M):
+        rows = table.splitlines()[2:]  # after the header and its rule
+        columns[name] = [c.strip() for row in rows for c in row.split("|")[1].split(",")]
+    return columns
 
 
 def cli_env(settings: Settings) -> dict[str, str]:
@@ -45,7 +59,7 @@ def test_the_sqlite_views_carry_the_read_models_without_message_bodies(
     with sqlite3.connect(f"file:{settings.sqlite_path}?mode=ro", uri=True) as conn:
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
         assert {f"analytics_{v}" for v in analytics.view_names()} <= names
-        assert conn.execute("SELECT COUNT(*) FROM analytics_disputes").fetchone() == (5,)
+        assert conn.execute("SELECT COUNT(*) FROM analytics_disputes").fetchone() == (6,)
         posted = conn.execute("SELECT data FROM analytics_dispute_events WHERE type = 'MessagePosted'").fetchall()
         assert posted and all("a private word" not in r[0] and '"message_id"' in r[0] for r in posted)
         leaked = "SELECT COUNT(*) FROM analytics_audit_events WHERE payload LIKE '%private word%'"
@@ -80,7 +94,7 @@ def test_a_granted_role_reads_the_analytics_views_and_nothing_else_even_after_a_
     disputes = SQL("SELECT COUNT(*) FROM {}").format(Identifier(schema_of_views, "disputes"))
     with psycopg.connect(**params, autocommit=True) as conn:  # type: ignore[arg-type]
         assert conn.execute("SHOW default_transaction_read_only").fetchone() == ("on",)
-        assert conn.execute(disputes).fetchone() == (5,)
+        assert conn.execute(disputes).fetchone() == (6,)
         for view in analytics.view_names():
             conn.execute(SQL("SELECT * FROM {} LIMIT 1").format(Identifier(schema_of_views, view)))
         for forbidden in ("dispute_summaries", "audit_log", "disputes_events"):
@@ -95,7 +109,7 @@ def test_a_granted_role_reads_the_analytics_views_and_nothing_else_even_after_a_
     rebuilt = CliRunner().invoke(cli, ["projections", "rebuild", "dispute_list"], env=env)
     assert rebuilt.exit_code == 0, rebuilt.output
     with psycopg.connect(**params, autocommit=True) as conn:  # type: ignore[arg-type]
-        assert conn.execute(disputes).fetchone() == (5,)
+        assert conn.execute(disputes).fetchone() == (6,)
         events = SQL("SELECT data FROM {} WHERE type = 'MessagePosted'").format(
             Identifier(schema_of_views, "dispute_events"))  # fmt: skip
         posted = [r[0] for r in conn.execute(events).fetchall()]
@@ -104,6 +118,43 @@ def test_a_granted_role_reads_the_analytics_views_and_nothing_else_even_after_a_
             Identifier(schema_of_views, "seller_scores"))  # fmt: skip
         expected = penalties.score(views, SELLER.id, datetime.now(UTC), settings.penalty_window)
         assert conn.execute(scores, [SELLER.id]).fetchone() == (expected.score, expected.level)
+    app.close()
+    views.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_the_views_have_the_documented_columns_in_order_with_the_claiming_agent_last(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    settings = settings_for(backend, tmp_path, request)
+    app, views = populated(settings)
+    documented = documented_columns()
+    assert set(documented) == set(analytics.view_names())
+    assert documented["disputes"][-1] == "assigned_agent", "a column a read model gains is appended to its view"
+    found: dict[str, list[str]] = {}
+    if backend == "sqlite":
+        with sqlite3.connect(f"file:{settings.sqlite_path}?mode=ro", uri=True) as conn:
+            for view in documented:
+                found[view] = [r[1] for r in conn.execute(f"PRAGMA table_info(analytics_{view})")]
+            assigned = conn.execute("SELECT COALESCE(assigned_agent, '-') FROM analytics_disputes")
+            agents = sorted(r[0] for r in assigned.fetchall())
+    else:
+        schema = settings.analytics_schema_name()
+        with psycopg.connect(**{k: v for k, v in settings.postgres_params().items() if k != "schema"}) as conn:  # type: ignore[arg-type]
+            for view in documented:
+                rows = conn.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
+                    "ORDER BY ordinal_position",
+                    [schema, view],
+                )
+                found[view] = [r[0] for r in rows.fetchall()]
+            assigned = conn.execute(
+                SQL("SELECT COALESCE(assigned_agent, '-') FROM {}").format(
+                    Identifier(schema, "disputes"))  # fmt: skip
+            )
+            agents = sorted(r[0] for r in assigned.fetchall())
+    assert found == documented, "docs/analytics.md lists every view's columns, in order"
+    assert agents == ["-"] * 5 + [AGENT.id], "the claimed dispute names its agent, the others none"
     app.close()
     views.close()
 

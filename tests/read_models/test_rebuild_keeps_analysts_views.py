@@ -81,7 +81,7 @@ def test_a_rebuild_keeps_an_analysts_views_and_a_roles_grant(
         "analytics": query(postgres_url, SQL("SELECT * FROM {} ORDER BY seller_id").format(on_analytics)),
         "granted": query(postgres_url, count, role=reader_role),
     }
-    assert before["granted"] == [(5,)] and before["mine"] and before["analytics"]
+    assert before["granted"] == [(6,)] and before["mine"] and before["analytics"]
 
     for name in ("dispute_list", "statistics", "timeline"):
         rebuilt = CliRunner().invoke(cli, ["projections", "rebuild", name], env=cli_env(settings))
@@ -225,6 +225,6 @@ def test_a_new_table_layout_at_start_keeps_an_analysts_view_and_a_roles_grant(
         "AND table_name = 'dispute_summaries' ORDER BY ordinal_position").format(schema))  # fmt: skip
     assert columns[-1] == ("note",), "the added column comes last in the stable view"
     assert query(postgres_url, SQL("SELECT * FROM {} ORDER BY status").format(mine)) == mine_before
-    assert query(postgres_url, SQL("SELECT COUNT(*) FROM {}").format(summaries), role=reader_role) == [(5,)]
+    assert query(postgres_url, SQL("SELECT COUNT(*) FROM {}").format(summaries), role=reader_role) == [(6,)]
     app.close()
     views.close()

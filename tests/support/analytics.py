@@ -17,12 +17,15 @@ from support.builders import AGENT, Clock, scenario_in
 
 def populated(settings: Settings) -> tuple[DisputeApp, Database]:
     """Disputes opened yesterday (the documented queries look back from now) in
-    several statuses, a message posted, a ruling at fault; every read model caught up."""
+    several statuses, a message posted, a ruling at fault, an appeal an agent
+    claimed; every read model caught up."""
     app, views = build_app(settings), build_views_db(settings)
     ensure_views(views, settings)
     yesterday = datetime.now(UTC) - timedelta(days=1)
     for status in (Status.RESOLVED, Status.UNDER_REVIEW, Status.WITHDRAWN, Status.NEGOTIATING):
         scenario_in(app, status, Clock(now=yesterday))
+    appealed = scenario_in(app, Status.UNDER_APPEAL, Clock(now=yesterday))
+    app.claim(appealed.id, appealed.clock.ctx(AGENT), False, "")
     s = scenario_in(app, Status.UNDER_REVIEW, Clock(now=yesterday))
     app.post_message(s.id, s.clock.ctx(AGENT), "a private word about the parcel", None)
     app.issue_ruling(s.id, s.clock.ctx(AGENT), Outcome.REFUND_FULL, None, True, "fault")
