@@ -41,7 +41,7 @@ def seed(
         raise typer.BadParameter("DISPUTES_DATABASE_URL is memory://: the disputes would vanish with this command")
     services = build_services(settings)
     try:
-        seeder = Seeder(services.app, services.blobs, seed=seed, months=months, end=end)
+        seeder = Seeder(services.app, services.blobs, seed=seed, months=months, end=end, orders=services.orders.book)
         try:
             with progress_bar("seeding disputes", disputes) as bar:
                 report = seeder.run(disputes, progress=bar.reach)
@@ -56,7 +56,8 @@ def seed(
     finally:
         services.close()
     typer.echo(
-        f"seeded {report.created} disputes ({report.skipped} already there), {report.events} events, "
+        f"seeded {report.created} disputes ({report.skipped} already there) on {report.orders} orders registered, "
+        f"{report.events} events, "
         f"in {report.seconds:.1f}s ({report.rate:.0f} disputes/s); read models at position {head}"
     )
     typer.echo("statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(report.statuses.items())))

@@ -57,13 +57,19 @@ class OrderBook:
         return found
 
     # ------------------------------------------------------------- commands
+    def decide(self, ctx: Context, order_id: str, terms: OrderTerms) -> tuple[Order, bool]:
+        """The order with `terms` decided but not saved: registered, or its new
+        terms recorded (True), or as it stands when the terms are the same (False)."""
+        order = self.order(order_id)
+        if order is None:
+            return Order.register(ctx, order_id, terms), True
+        return order, order.update(ctx, terms)
+
     def put(self, ctx: Context, order_id: str, terms: OrderTerms) -> OrderResult:
         """Register the order, or record its new terms; the same terms again record nothing."""
         for _ in range(MAX_ATTEMPTS):
-            order = self.order(order_id)
-            if order is None:
-                order = Order.register(ctx, order_id, terms)
-            elif not order.update(ctx, terms):
+            order, changed = self.decide(ctx, order_id, terms)
+            if not changed:
                 return OrderResult(order, False, None)
             try:
                 recordings = self.app.save(order)

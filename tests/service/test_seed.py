@@ -15,7 +15,8 @@ import pytest
 
 from bootstrap import build_services
 from domain import events as ev
-from domain.values import Deadline, Role
+from domain import order_events as oe
+from domain.values import Money, Role
 from service.demo import files
 from service.demo.scripts import SCRIPTS
 from service.demo.seeder import MONTH, SeedConflict, Seeder, SeedReport
@@ -37,6 +38,11 @@ def seeded(services: Services, count: int, seed: int = 7, months: float = 6) -> 
 
 
 def recorded(services: Services) -> list[ev.DisputeEvent]:
+    """The disputes' events (not the orders')."""
+    return [e for e in everything(services) if isinstance(e, ev.DisputeEvent)]
+
+
+def everything(services: Services) -> list[object]:
     notifications = services.app.recorder.select_notifications(1, 1_000_000)
     return [services.app.mapper.to_domain_event(n) for n in notifications]
 
@@ -64,9 +70,10 @@ def test_every_script_plays_by_the_rules_within_the_simulated_months(services: S
 def test_the_system_actor_expires_deadlines_when_they_fall_due(services: Services) -> None:
     seeded(services, 200)
     expiries = [e for e in recorded(services) if isinstance(e, tuple(ev.DEADLINE_EVENTS.values()))]
-    # No script appeals yet (see service/demo/scripts.py), so no appeal review runs late.
-    expected = {cls for deadline, cls in ev.DEADLINE_EVENTS.items() if deadline is not Deadline.APPEAL_REVIEW}
-    assert {type(e) for e in expiries} == expected, "every kind of deadline expires"
+    assert {type(e) for e in expiries} == set(ev.DEADLINE_EVENTS.values()), "every kind of deadline expires"
+    assert any(isinstance(e, ev.AppealWindowClosed) for e in expiries) and any(
+        isinstance(e, ev.AppealReviewSlaBreached) for e in expiries
+    ), "rulings become final, and appeals' reviews run late"
     for expiry in expiries:
         assert (expiry.actor_role, expiry.actor_id) == (Role.SYSTEM.value, "scheduler")
         late = expiry.timestamp - expiry.due_at
@@ -94,7 +101,7 @@ def test_seeding_again_with_the_same_seed_skips_what_is_there(services: Services
     head = services.app.recorder.max_notification_id()
     again = seeded(services, 50)
     assert (again.skipped, again.created) == (40, 10), "the first 40 are there; only the 10 new ones are lived"
-    assert services.app.recorder.max_notification_id() == head + again.events
+    assert services.app.recorder.max_notification_id() == head + again.events + again.orders, "and one order each"
 
 
 def test_evidence_files_are_valid_png_and_pdf(services: Services) -> None:
@@ -152,3 +159,52 @@ def test_a_batch_another_writer_got_to_first_is_not_saved_and_a_second_run_compl
     assert services.app.recorder.max_notification_id() == head, "the conflicting batch saved nothing"
     again = seeded(services, 30)
     assert (again.skipped, again.created) == (10, 20)
+
+
+def test_rulings_are_appealed_and_decided_by_another_agent_and_agents_claim_reviews(services: Services) -> None:
+    report = seeded(services, 300)
+    assert report.refused == []
+    by_dispute: dict[object, list[ev.DisputeEvent]] = {}
+    for event in recorded(services):
+        by_dispute.setdefault(event.originator_id, []).append(event)
+    appealed = [h for h in by_dispute.values() if any(isinstance(e, ev.DisputeAppealed) for e in h)]
+    decisions = Counter(e.decision for h in appealed for e in h if isinstance(e, ev.AppealDecided))
+    assert decisions["upheld"] >= 2 and decisions["overturned"] >= 2, decisions
+    for history in appealed:
+        ruling = next(e for e in history if isinstance(e, ev.DisputeResolved) and e.how == "ruling")
+        decided = [e for e in history if isinstance(e, ev.AppealDecided)]
+        assert all(d.actor_id != ruling.actor_id for d in decided), "another agent decides the appeal"
+        by_appeal = [e for e in history if isinstance(e, ev.DisputeResolved) and e.how == "appeal"]
+        assert len(by_appeal) == len(decided), "each decided appeal resolves the dispute again"
+    claimed = {e.originator_id for h in by_dispute.values() for e in h if isinstance(e, ev.DisputeClaimed)}
+    released = [e for h in by_dispute.values() for e in h if isinstance(e, ev.DisputeReleased)]
+    assert len(claimed) >= 30 and released, "agents claim the disputes they review, and hand some back"
+    ruled = {
+        i
+        for i, h in by_dispute.items()
+        if any(isinstance(e, ev.DisputeResolved) and e.how in ("ruling", "appeal") for e in h)
+    }
+    assert len(claimed & ruled) >= 20, "the agents who rule mostly claimed the dispute first"
+
+
+def test_the_demo_orders_are_registered_so_known_orders_may_be_required(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    services = build_services(settings_for("memory", tmp_path, request, require_known_orders=True))
+    request.addfinalizer(services.close)
+    book = services.orders.book
+    assert book.require_known
+    report = Seeder(services.app, services.blobs, seed=7, end=END, orders=book).run(40)
+    assert (report.created, report.orders, report.refused) == (40, 40, [])
+    opened = [e for e in recorded(services) if isinstance(e, ev.DisputeOpened)]
+    assert len(opened) == 40
+    for e in opened:
+        order = book.order(e.order_id)
+        assert order is not None, f"order {e.order_id} is registered"
+        assert (order.buyer_id, order.seller_id) == (e.actor_id, e.seller_id)
+        assert order.current.amount == Money.from_dict(e.order_amount)
+        assert order.current.placed_at < e.timestamp <= order.current.protection_ends_at
+    orders = [e for e in everything(services) if isinstance(e, oe.OrderRegistered)]
+    assert {e.actor_role for e in orders} == {Role.PLATFORM.value} and len(orders) == 40
+    again = Seeder(services.app, services.blobs, seed=7, end=END, orders=book).run(50)
+    assert (again.skipped, again.created, again.orders) == (40, 10, 10), "registered once"

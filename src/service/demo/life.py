@@ -23,6 +23,7 @@ from domain.dispute import Dispute
 from domain.policy import Policy
 from domain.values import (
     Actor,
+    AppealDecision,
     Context,
     Deadline,
     EvidenceKind,
@@ -31,9 +32,13 @@ from domain.values import (
     Remedy,
     ReturnCondition,
     Role,
+    Status,
 )
 from service.scheduler import SYSTEM
 
+CLAIMS = 0.8
+"""How often an agent claims a dispute from the queue before working on it
+(the others act on it unclaimed)."""
 SCHEDULER_DELAY = (0.05, 1.5)
 """Seconds after its due time that the system actor expires a deadline (the
 scheduler's tick interval)."""
@@ -70,6 +75,8 @@ class Life:
     request_prefix: str
     steps: Counter[str] = field(default_factory=Counter)
     """Steps taken by each role (`system` for expiries)."""
+    agents: tuple[str, ...] = ()
+    """Every agent: another than the one who ruled decides an appeal."""
 
     # ---------------------------------------------------------------- time
     def wait(self, delay: timedelta) -> None:
@@ -77,8 +84,8 @@ class Life:
         Raises Over when the dispute closes meanwhile or the end is reached."""
         target = self.at + delay
         self._expire_until(min(target, self.end))
-        if self.dispute.status.is_terminal:
-            raise Over("closed")
+        if self.dispute.status.is_terminal and Deadline.APPEAL_WINDOW not in self.dispute.deadlines:
+            raise Over("closed")  # and no longer open to appeal
         if target >= self.end:
             self.at = self.end
             raise Over("the end of the simulation")
@@ -127,9 +134,20 @@ class Life:
         return Context(actor, when, request_id=f"{self.request_prefix}-{self.dispute.version + 1}")
 
     def _as(self, role: Role) -> Context:
+        if role is Role.AGENT:
+            self._take_up()
         self.wait(timedelta(seconds=self.rng.uniform(1, 30)))  # typing takes a moment
         self.steps[role.value] += 1
         return self._ctx(self.actors[role])
+
+    def _take_up(self) -> None:
+        """An agent about to work on a dispute in the queue mostly claims it first."""
+        agent = self.actors[Role.AGENT]
+        waiting = self.dispute.status in guards.WITH_AN_AGENT and self.dispute.assigned_agent != agent.id
+        if waiting and self.rng.random() < CLAIMS:
+            self.wait(timedelta(seconds=self.rng.uniform(1, 30)))
+            self.steps[Role.AGENT.value] += 1
+            self.dispute.claim(self._ctx(agent), False, "")
 
     # ------------------------------------------------------------- parties
     @property
@@ -159,7 +177,8 @@ class Life:
 
     def evidence(self, role: Role, kind: EvidenceKind, description: str) -> None:
         """Submit a file, if the party may still (its evidence window or an open request)."""
-        if role is not Role.AGENT and not guards.evidence_window_open(self.dispute, role, self.at):
+        under_appeal = self.dispute.status is Status.UNDER_APPEAL
+        if role is not Role.AGENT and not under_appeal and not guards.evidence_window_open(self.dispute, role, self.at):
             return
         stored = self.store_file(role, kind, self)
         self.dispute.submit_evidence(
@@ -198,3 +217,37 @@ class Life:
         if outcome is Outcome.REFUND_FULL:
             refund = self.order
         self.dispute.issue_ruling(self._as(Role.AGENT), outcome, refund, seller_at_fault, rationale, self.policy)
+
+    def release(self, reason: str) -> None:
+        """The agent hands the dispute back to the queue; the next agent takes it up."""
+        ctx = self._as(Role.AGENT)
+        if self.dispute.assigned_agent != ctx.actor.id:  # one releases only what one claimed
+            self.dispute.claim(ctx, False, "")
+            ctx = self._as(Role.AGENT)
+        self.dispute.release(ctx, reason)
+        self._hand_over()
+
+    # ------------------------------------------------------------- appeals
+    def appeal(self, role: Role, reason: str) -> None:
+        self.dispute.appeal_ruling(self._as(role), reason, self.policy)
+        self._hand_over()  # the agent who ruled may not decide the appeal
+
+    def decide_appeal(
+        self,
+        decision: AppealDecision,
+        outcome: Outcome | None = None,
+        refund: Money | None = None,
+        seller_at_fault: bool | None = None,
+        rationale: str = "",
+    ) -> None:
+        if outcome is Outcome.REFUND_FULL:
+            refund = self.order
+        ctx = self._as(Role.AGENT)
+        self.dispute.decide_appeal(ctx, decision, outcome, refund, seller_at_fault, rationale)
+
+    def _hand_over(self) -> None:
+        """Another agent than the present one acts from now on."""
+        present = self.actors[Role.AGENT].id
+        others = [a for a in self.agents if a != present]
+        assert others, "an appeal needs a second agent"
+        self.actors[Role.AGENT] = Actor(self.rng.choice(others), Role.AGENT)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from domain.values import Deadline, EvidenceKind, Outcome, Reason, Remedy, ReturnCondition, Role
+from domain.values import AppealDecision, Deadline, EvidenceKind, Outcome, Reason, Remedy, ReturnCondition, Role
 from service.demo.life import Life
 from service.demo.population import Behaviour
 
@@ -238,6 +238,54 @@ def review_overdue(life: Life) -> None:
     life.rule(Outcome.REFUND_PARTIAL, life.share(0.4, 0.7), life.rng.random() < 0.5, "Split the difference")
 
 
+# ------------------------------------------------------------------ appeals
+def appeal_upheld(life: Life) -> None:
+    """Ruled against the seller, who appeals; another agent upholds the ruling."""
+    ruled_for_buyer(life)
+    life.wait_within(Deadline.APPEAL_WINDOW, 0.1, 0.8)
+    life.appeal(S, "The ruling ignores that the buyer refused a fair offer")
+    life.evidence(S, EvidenceKind.RECEIPT, "Dispatch receipt, sent after the ruling")
+    life.wait_within(Deadline.APPEAL_REVIEW, 0.2, 0.9)
+    life.decide_appeal(AppealDecision.UPHELD, rationale="The seller still does not show what was shipped")
+
+
+def appeal_overturned(life: Life) -> None:
+    """Ruled against the buyer, who appeals with new evidence; another agent
+    overturns the ruling, sometimes after the appeal's review target passed."""
+    ruled_for_seller(life)
+    life.wait_within(Deadline.APPEAL_WINDOW, 0.1, 0.8)
+    life.appeal(B, "The carrier's report is for another parcel")
+    life.evidence(B, EvidenceKind.PHOTO, "The parcel label, with another tracking number")
+    if life.rng.random() < 0.5:
+        life.wait_past(Deadline.APPEAL_REVIEW)  # a long appeals queue: its target is breached
+    else:
+        life.wait_within(Deadline.APPEAL_REVIEW, 0.3, 0.9)
+    if life.rng.random() < 0.5:
+        outcome, refund = Outcome.REFUND_FULL, None
+    else:
+        outcome, refund = Outcome.REFUND_PARTIAL, life.share(0.4, 0.8)
+    life.decide_appeal(AppealDecision.OVERTURNED, outcome, refund, True, "The label shows another parcel")
+
+
+def handed_over(life: Life) -> None:
+    """Escalated; the first agent claims it, then releases it to the queue, and
+    another agent takes it up and rules."""
+    buyer_shows_it(life)
+    life.wait_within(Deadline.SELLER_RESPONSE, 0.2, 0.8)
+    life.offer(S, Remedy.PARTIAL_REFUND, life.share(0.1, 0.3), "A small gesture")
+    life.wait_hours(2, 30)
+    life.escalate(B, "The seller's offer does not cover the problem")
+    life.wait_within(Deadline.REVIEW_SLA, 0.05, 0.3)
+    life.say(A, "I am looking into this dispute.")
+    life.wait_within(Deadline.REVIEW_SLA, 0.1, 0.4)
+    life.release("Out of office: back to the queue")
+    life.wait_hours(1, 24)
+    life.say(A, "I have taken over this dispute from my colleague.")
+    life.wait_within(Deadline.REVIEW_SLA, 0.2, 0.8)
+    at_fault = life.rng.random() < 0.5
+    life.rule(Outcome.REFUND_PARTIAL, life.share(0.3, 0.7), at_fault, "Part of the price back for the trouble")
+
+
 # -------------------------------------------------------------- withdrawals
 def found_it(life: Life) -> None:
     life.wait_hours(2, 90)
@@ -283,14 +331,12 @@ SCRIPTS: tuple[Script, ...] = (
     Script("ruled_for_buyer", ruled_for_buyer, {H: 1, U: 1, F: 6}, (Remedy.REFUND_ONLY,)),
     Script("ruled_for_seller", ruled_for_seller, {R: 3, H: 4}, (*REFUNDS,), (*NOT_ARRIVED, Reason.NOT_AS_DESCRIBED)),
     Script("review_overdue", review_overdue, {H: 2, U: 1, F: 2}, (*REFUNDS,)),
+    Script("appeal_upheld", appeal_upheld, {H: 1, U: 1, F: 3}, (Remedy.REFUND_ONLY,)),
+    Script("appeal_overturned", appeal_overturned, {R: 2, H: 2}, (*REFUNDS,), (*NOT_ARRIVED, Reason.NOT_AS_DESCRIBED)),
+    Script("handed_over", handed_over, {R: 1, H: 2, F: 1}, (*REFUNDS,)),
     Script("found_it", found_it, {R: 2, H: 2, U: 2, F: 1}, (*REFUNDS, Remedy.REPLACEMENT), NOT_ARRIVED),
     Script("talked_round", talked_round, {R: 2, H: 2}, (*REFUNDS,), ITEM_IN_HAND),
 )
-# Appeals slot in here: a function that ends in a ruling (as ruled_for_buyer
-# does), then `life.appeal(role, grounds)` and, after a wait,
-# `life.decide_appeal(...)` (two methods beside `Life.rule`, calling the
-# aggregate's `appeal_ruling` and `decide_appeal`), and a row such as
-# Script("ruling_appealed", ruling_appealed, {H: 2, F: 3}, (*REFUNDS,)).
 
 
 def scripts_for(behaviour: Behaviour) -> tuple[list[Script], list[int]]:

@@ -18,16 +18,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache, partial
 
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 
 from domain.application import DisputeApp
 from domain.dispute import Dispute, dispute_id_for
 from domain.errors import DomainError
+from domain.order import OrderTerms, opening_terms
+from domain.order_book import OrderBook
 from domain.values import Actor, Context, EvidenceKind, Money, Reason, Remedy, Role
 from service.demo import files
 from service.demo.life import Life, Over, StoredFile
 from service.demo.population import Cast, opening_time, order_amount, reason
-from service.demo.scripts import Script, scripts_for
+from service.demo.scripts import NOT_ARRIVED, Script, scripts_for
 from service.media import sniff_media_type
 from service.ports import BlobStore
 
@@ -35,6 +38,10 @@ log = logging.getLogger("disputes.seed")
 MONTH = timedelta(days=30)
 SAVE_BATCH = 25
 """Disputes saved per transaction: each dispute's history is always saved whole."""
+PLATFORM = Actor("demo-marketplace", Role.PLATFORM)
+"""The marketplace's account that registers the demo orders."""
+PROTECTION = timedelta(days=90)
+"""How long after it is placed an order is covered by buyer protection."""
 PICTURES = 40
 """Distinct pictures per kind: pictures are reused, documents name their order."""
 DESCRIPTIONS = {
@@ -63,6 +70,8 @@ class SeedReport:
     events: int = 0
     files: int = 0
     """Evidence files made and kept (the same bytes are kept once)."""
+    orders: int = 0
+    """Orders registered (or their terms recorded anew) in the order book."""
     refused: list[str] = field(default_factory=list)
     """Script steps the domain refused (a script that breaks a rule): none expected."""
     scripts: Counter[str] = field(default_factory=Counter)
@@ -83,7 +92,14 @@ class Seeder:
     seed: int = 1
     months: float = 6
     end: datetime | None = None
+    orders: OrderBook | None = None
+    """Where the demo orders are registered before their disputes are opened
+    (`Services.orders.book`, which knows DISPUTES_REQUIRE_KNOWN_ORDERS)."""
     _stored: dict[bytes, StoredFile] = field(default_factory=dict)
+    book: OrderBook = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.book = self.orders or OrderBook(self.app)
 
     def run(self, count: int, progress: Callable[[int], None] = lambda _: None) -> SeedReport:
         """Seed `count` disputes opened over `months` before `end`; `progress`
@@ -99,12 +115,10 @@ class Seeder:
             # never depends on what happened in the ones before it.
             opened = opening_time(rng, end - self.months * MONTH, end)
             plans.append((opened, n, rng.getrandbits(64)))
-        lived: list[Dispute] = []
+        lived: list[Aggregate] = []
         for done, (opened, n, own_seed) in enumerate(sorted(plans), start=1):
-            dispute = self._one(report, cast, n, opened, end, random.Random(own_seed))  # noqa: S311
-            if dispute is not None:
-                lived.append(dispute)
-            if len(lived) == SAVE_BATCH or done == count:
+            lived += self._one(report, cast, n, opened, end, random.Random(own_seed))  # noqa: S311
+            if sum(isinstance(a, Dispute) for a in lived) == SAVE_BATCH or done == count:
                 self._save(lived)
                 lived = []
                 progress(done)
@@ -119,8 +133,8 @@ class Seeder:
         )
         return report
 
-    def _save(self, disputes: list[Dispute]) -> None:
-        """Each dispute's whole history in one transaction (several disputes share it)."""
+    def _save(self, disputes: list[Aggregate]) -> None:
+        """Each dispute's whole history, with its order, in one transaction (several disputes share it)."""
         if not disputes:
             return
         try:
@@ -136,23 +150,27 @@ class Seeder:
 
     def _one(
         self, report: SeedReport, cast: Cast, n: int, opened: datetime, end: datetime, rng: random.Random
-    ) -> Dispute | None:
+    ) -> list[Aggregate]:
+        """The order (when this registers it or changes its terms) and the dispute lived on it."""
         order_id = f"demo-{self.seed}-{n:06d}"
         if self._known(order_id):
             report.skipped += 1
-            return None
+            return []
         seller = cast.seller(rng)
         playing, weights = scripts_for(seller.behaviour)
         script = rng.choices(playing, weights=weights)[0]
         buyer = Actor(cast.buyer(rng, seller), Role.BUYER)
-        dispute = self._open(script, order_id, seller.id, buyer, opened, rng)
+        order, dispute = self._open(script, order_id, seller.id, buyer, opened, rng)
+        report.orders += order is not None
         actors = {
             Role.BUYER: buyer,
             Role.SELLER: Actor(seller.id, Role.SELLER),
             Role.AGENT: Actor(rng.choice(cast.agents), Role.AGENT),
         }
         store_file = partial(self._store_file, report)
-        life = Life(dispute, self.app.policy, opened, end, rng, actors, store_file, f"seed-{self.seed}-{n}")
+        life = Life(
+            dispute, self.app.policy, opened, end, rng, actors, store_file, f"seed-{self.seed}-{n}", agents=cast.agents
+        )
         try:
             script.play(life)
         except Over:
@@ -167,11 +185,14 @@ class Seeder:
         report.created += 1
         report.scripts[script.name] += 1
         report.statuses[dispute.status.value] += 1
-        return dispute
+        return [dispute] if order is None else [order, dispute]
 
     def _open(
         self, script: Script, order_id: str, seller_id: str, buyer: Actor, at: datetime, rng: random.Random
-    ) -> Dispute:
+    ) -> tuple[Aggregate | None, Dispute]:
+        """The order registered in the order book (None when it stands there
+        already with these terms) and the dispute opened on it, as
+        `OrderBook.open_dispute` opens one: with the registered order's terms."""
         remedy = rng.choice(script.remedies)
         why = reason(rng, script.reasons)
         amount = order_amount(rng)
@@ -180,7 +201,15 @@ class Seeder:
             refund = Money(max(1, int(amount.amount_minor * rng.uniform(0.3, 0.7))), amount.currency)
         elif remedy is not Remedy.REPLACEMENT:
             refund = amount
-        return Dispute.open(
+        placed = at - timedelta(days=rng.uniform(3, 30))
+        delivered = None if why in NOT_ARRIVED else placed + timedelta(days=rng.uniform(1, 3))
+        terms = OrderTerms(buyer.id, seller_id, amount, placed, delivered, placed + PROTECTION)
+        registering = Context(PLATFORM, placed, request_id=f"seed-{self.seed}-{order_id}-order")
+        order, changed = self.book.decide(registering, order_id, terms)
+        seller_id, amount = opening_terms(
+            order, buyer, order_id, seller_id, amount, at, require_known=self.book.require_known
+        )
+        dispute = Dispute.open(
             Context(buyer, at, request_id=f"seed-{self.seed}-{order_id}"),
             order_id=order_id,
             seller_id=seller_id,
@@ -191,6 +220,7 @@ class Seeder:
             description=DESCRIPTIONS[why],
             policy=self.app.policy,
         )
+        return (order if changed else None), dispute
 
     # ---------------------------------------------------------------- files
     def _store_file(self, report: SeedReport, role: Role, kind: EvidenceKind, life: Life) -> StoredFile:
