@@ -20,7 +20,7 @@ from typer.testing import CliRunner, Result
 from bootstrap import build_api
 from cli.main import cli
 from domain import events as ev
-from domain.values import Deadline, EvidenceKind, Outcome, Reason, Remedy, ResolvedHow, Role, Status
+from domain.values import EvidenceKind, Outcome, Reason, Remedy, ResolvedHow, Role, Status
 from service.settings import Settings
 from support.api import bearer
 from support.stores import settings_for
@@ -28,8 +28,8 @@ from support.stores import settings_for
 END = "2026-06-30T12:00:00+00:00"
 WEEK = timedelta(days=7)
 AGENT = bearer(Role.AGENT, "agent-reader")
-EXPIRIES = {cls.__name__ for d, cls in ev.DEADLINE_EVENTS.items() if d is not Deadline.APPEAL_REVIEW}
-"""Every expiry but an appeal review's: no script appeals yet (see service/demo/scripts.py)."""
+EXPIRIES = {cls.__name__ for cls in ev.DEADLINE_EVENTS.values()}
+APPEALS_AND_CLAIMS = {"DisputeAppealed", "AppealDecided", "DisputeClaimed", "DisputeReleased"}
 
 
 def seed(settings: Settings, monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:
@@ -41,6 +41,7 @@ def seed(settings: Settings, monkeypatch: pytest.MonkeyPatch, *args: str) -> Res
 
 
 def use_store(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test's store and the settings seeding depends on, as DISPUTES_* variables."""
     for name in [n for n in os.environ if n.startswith("DISPUTES_")]:
         monkeypatch.delenv(name)
     env = {
@@ -51,6 +52,7 @@ def use_store(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
         "BLOB_DIR": str(settings.blob_dir),
         "JWT_SECRET": settings.jwt_secret,
         "SNAPSHOT_INTERVAL": str(settings.snapshot_interval),
+        "REQUIRE_KNOWN_ORDERS": str(settings.require_known_orders).lower(),
     }
     for name, value in env.items():
         monkeypatch.setenv(f"DISPUTES_{name}", value)
@@ -85,8 +87,7 @@ def test_seeded_disputes_show_every_course_through_the_api(
         statuses = Counter(d["status"] for d in disputes)
         assert {Status.RESOLVED, Status.WITHDRAWN} <= set(statuses), statuses
         outcomes = [d["outcome"] for d in disputes if d["outcome"]]
-        # Every way of resolving but an appeal's: no script appeals yet.
-        assert {o["how"] for o in outcomes} == set(ResolvedHow) - {ResolvedHow.APPEAL}, "agreements, rulings, deadlines"
+        assert {o["how"] for o in outcomes} == set(ResolvedHow), "agreements, rulings, deadlines, appeals"
         assert {o["outcome"] for o in outcomes} == set(Outcome)
         assert any(o["how"] == "ruling" and o["rationale"] for o in outcomes)
         assert sum(d["escalated"] for d in disputes) >= 10
@@ -105,12 +106,18 @@ def test_seeded_disputes_show_every_course_through_the_api(
             assert hashlib.sha256(content.content).hexdigest() == item["sha256"]
 
         expiries: set[str] = set()
+        staff: Counter[str] = Counter()
         for d in disputes:
             for entry in every(client, f"/v1/disputes/{d['id']}/timeline"):
                 if entry["type"] in EXPIRIES:
                     assert entry["actor"]["role"] == "system"
                     expiries.add(entry["type"])
+                if entry["type"] in APPEALS_AND_CLAIMS:
+                    staff[entry["type"]] += 1
         assert expiries == EXPIRIES, "every kind of deadline expired by the system actor"
+        assert set(staff) == APPEALS_AND_CLAIMS and staff["DisputeClaimed"] >= 10, staff
+        appealed = [d for d in disputes if d["outcome"] and d["outcome"]["how"] == "appeal"]
+        assert len(appealed) >= 2, "rulings upheld or overturned on appeal"
 
         # Spread over the months: the list, statistics per week, seller scores.
         end = datetime.fromisoformat(END)
@@ -137,6 +144,42 @@ def test_seeded_disputes_show_every_course_through_the_api(
         assert all(len(s) >= 5 for s in scores.values()), scores
         assert scores[0] != scores[2] != scores[4], "seller scores move as the months go by"
         assert len({s["level"] for s in every(client, "/v1/sellers", as_of=END)}) >= 2
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_seeded_disputes_are_on_registered_orders_when_known_orders_are_required(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings_for(backend, tmp_path, request, require_known_orders=True)
+    said = seed(settings, monkeypatch, "--disputes", "30", "--seed", "3").output
+    assert "seeded 30 disputes (0 already there) on 30 orders registered" in said
+    with TestClient(build_api(settings)) as client:
+        disputes = every(client, "/v1/disputes")
+        assert len(disputes) == 30
+        for d in disputes:
+            order = client.get(f"/v1/orders/{d['order_id']}", headers=AGENT)
+            assert order.status_code == 200, order.text
+            terms = order.json()
+            assert (terms["buyer_id"], terms["seller_id"]) == (d["buyer_id"], d["seller_id"])
+            assert terms["amount"]["amount_minor"] == d["order_amount"]["amount_minor"]
+            assert terms["placed_at"] < d["opened_at"] < terms["protection_ends_at"]
+            mine = client.get(f"/v1/orders/{d['order_id']}", headers=bearer(Role.BUYER, d["buyer_id"]))
+            assert mine.status_code == 200, "the buyer sees its own order"
+        unknown = client.post(
+            "/v1/disputes",
+            json={
+                "order_id": "never-registered",
+                "seller_id": "seller-x",
+                "reason": "damaged",
+                "remedy": "refund_only",
+                "refund": {"amount_minor": 100, "currency": "USD"},
+                "order_amount": {"amount_minor": 100, "currency": "USD"},
+            },
+            headers=bearer(Role.BUYER, "buyer-x"),
+        )
+        assert unknown.status_code == 404 and unknown.json()["code"] == "order_unknown", unknown.text
+    again = seed(settings, monkeypatch, "--disputes", "30", "--seed", "3").output
+    assert "seeded 0 disputes (30 already there) on 0 orders registered" in again
 
 
 def dispute_set(settings: Settings) -> list[tuple[Any, ...]]:
