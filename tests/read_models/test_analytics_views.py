@@ -23,7 +23,6 @@ from support.builders import AGENT, SELLER
 from support.live_server import server_env
 from support.stores import RUN_ID, schema_numbers, settings_for
 
-
 DICTIONARY = Path(__file__).parents[2] / "docs" / "analytics.md"
 
 
@@ -148,10 +147,8 @@ def test_the_views_have_the_documented_columns_in_order_with_the_claiming_agent_
                     [schema, view],
                 )
                 found[view] = [r[0] for r in rows.fetchall()]
-            assigned = conn.execute(
-                SQL("SELECT COALESCE(assigned_agent, '-') FROM {}").format(
-                    Identifier(schema, "disputes"))  # fmt: skip
-            )
+            disputes = SQL("SELECT COALESCE(assigned_agent, '-') FROM {}").format(Identifier(schema, "disputes"))
+            assigned = conn.execute(disputes)
             agents = sorted(r[0] for r in assigned.fetchall())
     assert found == documented, "docs/analytics.md lists every view's columns, in order"
     assert agents == ["-"] * 5 + [AGENT.id], "the claimed dispute names its agent, the others none"
