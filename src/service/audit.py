@@ -26,6 +26,13 @@ def authorize(app: DisputeApp, dispute_id: UUID, actor: Actor, what: Read) -> No
     ensure_may_read_of_dispute(actor, what, lambda: app.dispute_for(dispute_id, actor))
 
 
+def ensure_listable(app: DisputeApp, dispute_id: UUID, actor: Actor) -> None:
+    """What `history` checks before reading a page: the caller may list this dispute's events."""
+    authorize(app, dispute_id, actor, Read.HISTORY)
+    if not exists(app, dispute_id):
+        raise DisputeNotFound(f"no dispute {dispute_id}")
+
+
 def exists(app: DisputeApp, dispute_id: UUID) -> bool:
     return bool(positioned(app).select_events_with_positions(dispute_id, limit=1))
 

@@ -9,15 +9,15 @@ from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api import presenters
-from api.deps import CallerDep, ServicesDep
+from api.deps import ServicesDep
 from api.instants import checked_instant
+from api.listing import DisputeListCaller, SellerListCaller, SellerScoreCaller, StatisticsCaller, TimelineCaller
 from api.pagination import CursorParam, Limit, cursor_int, cursor_str, cursor_time, decode_cursor, page
 from api.query_schemas import DisputePage, SellerPage, SellerScoreOut, StatsOut, TimelinePage
 from api.readiness import wait_for_view
-from api.routers.common import DISPUTE_READ, LIST, READ, DisputeId, MinPosition, read_docs
+from api.routers.common import DISPUTE_READ, LIST, LISTED, DisputeId, MinPosition, read_docs
 from api.schemas import NO_NUL
 from domain.values import Reason, Role, Status
-from domain.visibility import Read, ensure_may_read, ensure_may_read_seller
 from projections import dispute_list, penalties, statistics, timeline
 
 router = APIRouter()
@@ -34,7 +34,7 @@ router = APIRouter()
 )
 async def list_disputes(
     svc: ServicesDep,
-    actor: CallerDep,
+    actor: DisputeListCaller,
     status: Status | None = None,
     seller_id: Annotated[str | None, Query(max_length=255, pattern=NO_NUL)] = None,
     buyer_id: Annotated[str | None, Query(max_length=255, pattern=NO_NUL)] = None,
@@ -48,7 +48,6 @@ async def list_disputes(
 ) -> dict[str, Any]:
     """From the dispute_list read model (it may trail the store: use X-Min-Position).
     Buyers and sellers only ever see their own disputes, whatever the filters say."""
-    ensure_may_read(actor, Read.DISPUTE_LIST)
     await wait_for_view(svc, dispute_list.DisputeList.name, x_min_position)
     key = decode_cursor(cursor)
     after = (cursor_time(key, "opened_at"), cursor_str(key, "id")) if key is not None else None
@@ -79,15 +78,13 @@ async def list_disputes(
 async def get_timeline(
     dispute_id: DisputeId,
     svc: ServicesDep,
-    actor: CallerDep,
+    actor: TimelineCaller,
     limit: Limit = 50,
     cursor: CursorParam = None,
     x_min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """What happened, in order, each entry with a human summary and its data,
     as the caller may read it (from the timeline read model)."""
-    await run_in_threadpool(svc.app.dispute_for, dispute_id, actor)
-    ensure_may_read(actor, Read.TIMELINE)
     await wait_for_view(svc, timeline.Timeline.name, x_min_position)
     key = decode_cursor(cursor)
     after = cursor_int(key, "position", minimum=0) if key is not None else 0
@@ -112,20 +109,19 @@ async def get_timeline(
     operation_id="get_seller_score",
     response_model=SellerScoreOut,
     response_description="the seller's score, level and breakdown",
-    responses=read_docs(*READ, "role_not_allowed"),
+    responses=read_docs(*LISTED, "role_not_allowed"),
     tags=["sellers"],
     summary="A seller's penalty score over the rolling window ending at as_of",
 )
 async def seller_score(
     seller_id: Annotated[str, Path(max_length=255, pattern=NO_NUL)],
     svc: ServicesDep,
-    actor: CallerDep,
+    actor: SellerScoreCaller,
     as_of: datetime | None = None,
     x_min_position: MinPosition = None,
 ) -> SellerScoreOut:
     """For the seller itself, agents, auditors and analysts. A seller with no
     penalties in the window scores 0."""
-    ensure_may_read_seller(actor, seller_id)
     await wait_for_view(svc, penalties.Penalties.name, x_min_position)
     when = checked_instant(as_of, "as_of") or svc.clock()
     found = await run_in_threadpool(penalties.score, svc.views, seller_id, when, svc.settings.penalty_window)
@@ -143,7 +139,7 @@ async def seller_score(
 )
 async def list_sellers(
     svc: ServicesDep,
-    actor: CallerDep,
+    actor: SellerListCaller,
     order_by: Literal["score"] = "score",
     as_of: datetime | None = None,
     limit: Limit = 50,
@@ -152,7 +148,6 @@ async def list_sellers(
 ) -> dict[str, Any]:
     """Sellers with penalties in the window ending at `as_of`, highest score first
     (agents, auditors, analysts)."""
-    ensure_may_read(actor, Read.SELLER_LIST)
     await wait_for_view(svc, penalties.Penalties.name, x_min_position)
     when = checked_instant(as_of, "as_of") or svc.clock()
     key = decode_cursor(cursor)
@@ -167,13 +162,13 @@ async def list_sellers(
     operation_id="get_dispute_statistics",
     response_model=StatsOut,
     response_description="the statistics, one group per key",
-    responses=read_docs(*READ, "role_not_allowed"),
+    responses=read_docs(*LISTED, "role_not_allowed"),
     tags=["statistics"],
     summary="Counts, refund totals, median time to resolution and SLA breaches",
 )
 async def dispute_stats(
     svc: ServicesDep,
-    actor: CallerDep,
+    actor: StatisticsCaller,
     group_by: Literal["reason", "status", "seller"] = "reason",
     since: datetime | None = None,
     until: datetime | None = None,
@@ -181,7 +176,6 @@ async def dispute_stats(
 ) -> dict[str, Any]:
     """Disputes grouped by reason, status or seller, opened in [since, until)
     (analysts, agents, auditors)."""
-    ensure_may_read(actor, Read.STATISTICS)
     since, until = checked_instant(since, "since"), checked_instant(until, "until")
     await wait_for_view(svc, statistics.Statistics.name, x_min_position)
     groups = await run_in_threadpool(statistics.dispute_statistics, svc.views, group_by, since, until, svc.clock())
