@@ -5,19 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 from fastapi.concurrency import run_in_threadpool
 
 from api import presenters
 from api.deps import ServicesDep
 from api.instants import checked_instant
+from api.list_filters import DEFAULT_ORDER, DisputeFilters, OrderParam, after_cursor, cursor_after, order_of
 from api.listing import DisputeListCaller, SellerListCaller, SellerScoreCaller, StatisticsCaller, TimelineCaller
-from api.pagination import CursorParam, Limit, cursor_int, cursor_str, cursor_time, decode_cursor, page
+from api.pagination import CursorParam, Limit, cursor_int, cursor_str, decode_cursor, page
 from api.query_schemas import DisputePage, SellerPage, SellerScoreOut, StatsOut, TimelinePage
 from api.readiness import wait_for_view
 from api.routers.common import DISPUTE_READ, LIST, LISTED, DisputeId, MinPosition, read_docs
 from api.schemas import NO_NUL
-from domain.values import Reason, Role, Status
 from projections import dispute_list, penalties, statistics, timeline
 
 router = APIRouter()
@@ -27,7 +27,7 @@ router = APIRouter()
     "/v1/disputes",
     operation_id="list_disputes",
     response_model=DisputePage,
-    response_description="a page of disputes, oldest opened first",
+    response_description="a page of disputes in the order asked (newest opened first by default)",
     responses=read_docs(*LIST, "role_not_allowed"),
     tags=["disputes"],
     summary="Search disputes (each caller sees what it may see)",
@@ -35,35 +35,23 @@ router = APIRouter()
 async def list_disputes(
     svc: ServicesDep,
     actor: DisputeListCaller,
-    status: Status | None = None,
-    seller_id: Annotated[str | None, Query(max_length=255, pattern=NO_NUL)] = None,
-    buyer_id: Annotated[str | None, Query(max_length=255, pattern=NO_NUL)] = None,
-    reason: Reason | None = None,
-    party_to_act: Role | None = None,
-    opened_after: datetime | None = None,
-    opened_before: datetime | None = None,
+    filters: DisputeFilters,
+    order_by: OrderParam = DEFAULT_ORDER,
     limit: Limit = 50,
     cursor: CursorParam = None,
     x_min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """From the dispute_list read model (it may trail the store: use X-Min-Position).
-    Buyers and sellers only ever see their own disputes, whatever the filters say."""
+    Buyers and sellers only ever see their own disputes, whatever the filters say.
+    Filters combine with AND; the values of one repeated filter with OR."""
     await wait_for_view(svc, dispute_list.DisputeList.name, x_min_position)
-    key = decode_cursor(cursor)
-    after = (cursor_time(key, "opened_at"), cursor_str(key, "id")) if key is not None else None
-    filters = dispute_list.Filters(
-        status=status.value if status else None,
-        seller_id=seller_id,
-        buyer_id=buyer_id,
-        reason=reason.value if reason else None,
-        party_to_act=party_to_act.value if party_to_act else None,
-        opened_after=checked_instant(opened_after, "opened_after"),
-        opened_before=checked_instant(opened_before, "opened_before"),
-    )
-    rows = await run_in_threadpool(dispute_list.search, svc.views, actor, filters, after, limit + 1)
+    after = after_cursor(cursor, order_by)
+    order = order_of(order_by)
+    rows = await run_in_threadpool(dispute_list.search, svc.views, actor, filters, after, limit + 1, order)
     now = svc.clock()
-    items = [presenters.dispute(dispute_list.document_of(r), actor, now) for r in rows]
-    return page(items, limit, lambda d: {"opened_at": d.opened_at.isoformat(), "id": str(d.id)})
+    shown = [(row, presenters.dispute(dispute_list.document_of(row), actor, now)) for row in rows]
+    body = page(shown, limit, lambda item: cursor_after(item[0], order_by))
+    return {**body, "items": [item[1] for item in body["items"]]}
 
 
 @router.get(
