@@ -59,7 +59,7 @@ async def list_disputes(
     operation_id="get_timeline",
     response_model=TimelinePage,
     response_description="a page of timeline entries, in order",
-    responses=read_docs(*DISPUTE_READ, "role_not_allowed", "invalid_cursor"),
+    responses=read_docs(*DISPUTE_READ, "role_not_allowed", "invalid_cursor", "unknown_parameter"),
     tags=["disputes"],
     summary="A dispute's timeline (human summaries and event data)",
 )
