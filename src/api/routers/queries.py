@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api import presenters
@@ -14,11 +14,12 @@ from api.instants import checked_instant
 from api.list_filters import DEFAULT_ORDER, DisputeFilters, OrderParam, after_cursor, cursor_after, order_of
 from api.listing import DisputeListCaller, SellerListCaller, SellerScoreCaller, StatisticsCaller, TimelineCaller
 from api.pagination import CursorParam, Limit, cursor_int, cursor_str, decode_cursor, page
+from api.problems import ApiProblem
 from api.query_schemas import DisputePage, SellerPage, SellerScoreOut, StatsOut, TimelinePage
 from api.readiness import wait_for_view
 from api.routers.common import DISPUTE_READ, LIST, LISTED, DisputeId, MinPosition, read_docs
 from api.schemas import NO_NUL
-from projections import dispute_list, penalties, statistics, timeline
+from projections import dispute_list, figures, penalties, statistics, timeline
 
 router = APIRouter()
 
@@ -145,26 +146,45 @@ async def list_sellers(
     return page(items, limit, lambda i: {"score": i.score, "seller_id": i.seller_id})
 
 
+GROUP_BY = Query(
+    pattern=r"^[a-z]+(,[a-z]+)?$",
+    description="one key, or two separated by a comma (e.g. `reason,week`): "
+    + ", ".join(f"`{k}`" for k in figures.KEYS)
+    + " (`week` is the ISO week, `month` the month the dispute was opened in, UTC)",
+)
+
+
 @router.get(
     "/v1/stats/disputes",
     operation_id="get_dispute_statistics",
     response_model=StatsOut,
-    response_description="the statistics, one group per key",
+    response_description="the statistics, one group per key (or pair of keys)",
     responses=read_docs(*LISTED, "role_not_allowed"),
     tags=["statistics"],
-    summary="Counts, refund totals, median time to resolution and SLA breaches",
+    summary="Counts, refunds, percentiles of resolution and first-response times, escalations and SLA breaches",
 )
 async def dispute_stats(
     svc: ServicesDep,
     actor: StatisticsCaller,
-    group_by: Literal["reason", "status", "seller"] = "reason",
-    since: datetime | None = None,
-    until: datetime | None = None,
+    group_by: Annotated[str, GROUP_BY] = "reason",
+    since: Annotated[datetime | None, Query(description="opened at or after")] = None,
+    until: Annotated[datetime | None, Query(description="opened before")] = None,
+    as_of: Annotated[
+        datetime | None, Query(description="the figures as they stood at this instant (not after now)")
+    ] = None,
     x_min_position: MinPosition = None,
 ) -> dict[str, Any]:
-    """Disputes grouped by reason, status or seller, opened in [since, until)
-    (analysts, agents, auditors)."""
+    """Disputes opened in [since, until), grouped (analysts, agents, auditors).
+    Percentiles interpolate linearly between the closest ranks (as Postgres's
+    percentile_cont): for n sorted values and a fraction p, rank p*(n-1)."""
     since, until = checked_instant(since, "since"), checked_instant(until, "until")
+    as_of, now = checked_instant(as_of, "as_of"), svc.clock()
+    if as_of is not None and as_of > now:
+        raise ApiProblem(422, "validation_error", "as_of must not be later than now: the future is not recorded")
+    try:
+        figures.grouping(group_by)
+    except figures.BadGrouping as e:
+        raise ApiProblem(422, "validation_error", str(e)) from None
     await wait_for_view(svc, statistics.Statistics.name, x_min_position)
-    groups = await run_in_threadpool(statistics.dispute_statistics, svc.views, group_by, since, until, svc.clock())
-    return {"group_by": group_by, "since": since, "until": until, "groups": groups}
+    groups = await run_in_threadpool(statistics.dispute_statistics, svc.views, group_by, since, until, now, as_of)
+    return {"group_by": group_by, "since": since, "until": until, "as_of": as_of, "groups": groups}
