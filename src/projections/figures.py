@@ -13,50 +13,42 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from projections.db import as_required_time, as_time
-
+KEYS = {
+    "reason": "reason",
+    "status": "status",
+    "seller": "seller_id",
+    "outcome": "outcome",
+    "how": "resolved_how",
+    "week": "opened_week",
+    "month": "opened_month",
+}
+"""Each `group_by` key and the fact column it groups by."""
 COLUMNS = (
-    "seller_id",
-    "reason",
-    "status",
+    *KEYS.values(),
     "currency",
-    "opened_at",
-    "closed_at",
-    "outcome",
-    "resolved_how",
     "refund_minor",
-    "review_due_at",
-    "sla_breached",
     "escalated",
-    "seller_first_response_at",
+    "resolution_seconds",
+    "first_response_seconds",
 )
+"""What the figures read of each fact row (beside `breached`, computed by the query at its instant)."""
 NONE = "none"
 """The key of a group whose value is missing (the outcome of an open dispute)."""
+MAX_DIMENSIONS = 2
 
 
-def _week(row: dict[str, Any]) -> str:
-    year, week, _ = as_required_time(row["opened_at"]).isocalendar()
+def week_of(at: datetime) -> str:
+    """The ISO week of an instant, in UTC: `2026-W10`."""
+    year, week, _ = at.astimezone(UTC).isocalendar()
     return f"{year}-W{week:02d}"
 
 
-def _month(row: dict[str, Any]) -> str:
-    return as_required_time(row["opened_at"]).strftime("%Y-%m")
-
-
-KEYS: dict[str, Callable[[dict[str, Any]], str | None]] = {
-    "reason": lambda r: r["reason"],
-    "status": lambda r: r["status"],
-    "seller": lambda r: r["seller_id"],
-    "outcome": lambda r: r["outcome"],
-    "how": lambda r: r["resolved_how"],
-    "week": _week,
-    "month": _month,
-}
-MAX_DIMENSIONS = 2
+def month_of(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m")
 
 
 class BadGrouping(ValueError):
@@ -84,14 +76,11 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
     return ordered[low] + (rank - low) * (ordered[high] - ordered[low])
 
 
-def _seconds(later: Any, earlier: Any) -> float:
-    return (as_required_time(later) - as_required_time(earlier)).total_seconds()
-
-
-def summarise(rows: list[dict[str, Any]], names: list[str], at: datetime) -> list[dict[str, Any]]:
+def summarise(rows: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]]:
     """Per group: counts, refunds per currency, percentiles of the time to
     resolution and to the seller's first response, escalations and SLA breaches
-    (recorded, or a review still open past its target at `at`)."""
+    (`breached`: recorded, or a review still open past its target at the instant asked)."""
+    columns = [KEYS[name] for name in names]
     groups: dict[tuple[str | None, ...], dict[str, Any]] = defaultdict(
         lambda: {
             "count": 0,
@@ -104,19 +93,17 @@ def summarise(rows: list[dict[str, Any]], names: list[str], at: datetime) -> lis
         }
     )
     for r in rows:
-        g = groups[tuple(KEYS[name](r) for name in names)]
+        g = groups[tuple(r[c] for c in columns)]
         g["count"] += 1
         g["by_status"][r["status"]] += 1
         if r["refund_minor"]:
             g["refunds"][r["currency"]] += int(r["refund_minor"])
-        if r["status"] == "resolved" and r["closed_at"] is not None:
-            g["resolution"].append(_seconds(r["closed_at"], r["opened_at"]))
-        if r["seller_first_response_at"] is not None:
-            g["first_response"].append(_seconds(r["seller_first_response_at"], r["opened_at"]))
+        if r["resolution_seconds"] is not None:
+            g["resolution"].append(float(r["resolution_seconds"]))
+        if r["first_response_seconds"] is not None:
+            g["first_response"].append(float(r["first_response_seconds"]))
         g["escalated"] += bool(r["escalated"])
-        due = as_time(r["review_due_at"])
-        if bool(r["sla_breached"]) or (r["status"] == "under_review" and due is not None and due < at):
-            g["sla_breaches"] += 1
+        g["sla_breaches"] += int(r["breached"])
     return [
         {
             "key": ",".join(NONE if v is None else v for v in key),

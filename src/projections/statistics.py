@@ -29,7 +29,8 @@ FACTS = (
     "seller_id :text: NOT NULL, reason :text: NOT NULL, status :text: NOT NULL, currency :text: NOT NULL, "
     "opened_at :time: NOT NULL, closed_at :time:, outcome :text:, resolved_how :text:, refund_minor :bigint:, "
     "review_started_at :time:, review_due_at :time:, sla_breached :bool: NOT NULL, escalated :bool: NOT NULL, "
-    "seller_first_response_at :time:"
+    "seller_first_response_at :time:, resolution_seconds :float:, first_response_seconds :float:, "
+    "opened_week :text: NOT NULL, opened_month :text: NOT NULL"
 )
 """The fact columns, the same in both tables."""
 
@@ -106,8 +107,9 @@ class Statistics(EvolvingProjection):
             self.last[key] = now
 
     def facts(self, dispute_id: str, dispute: Dispute) -> dict[str, Any]:
-        review, resolution = self.reviews[dispute_id], dispute.resolution
+        review, resolution, opened = self.reviews[dispute_id], dispute.resolution, dispute.opened_at
         refund = resolution.refund if resolution else None
+        assert opened is not None, "an opened dispute"
         return {
             "seller_id": dispute.seller_id,
             "reason": dispute.reason.value,
@@ -123,6 +125,11 @@ class Statistics(EvolvingProjection):
             "sla_breached": review.breached,
             "escalated": dispute.escalated,
             "seller_first_response_at": review.seller_first_response_at,
+            # Derived once here, so queries neither parse times nor depend on the dialect's date functions:
+            "resolution_seconds": seconds(opened, dispute.closed_at) if dispute.status is Status.RESOLVED else None,
+            "first_response_seconds": seconds(opened, review.seller_first_response_at),
+            "opened_week": figures.week_of(opened),
+            "opened_month": figures.month_of(opened),
         }
 
     def save(self, dispute_id: str, dispute: Dispute, position: int) -> None:
@@ -150,6 +157,10 @@ def facts_of_row(row: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+def seconds(start: datetime, end: datetime | None) -> float | None:
+    return None if end is None else (end - start).total_seconds()
+
+
 FACT_NAMES = tuple(column.split()[0] for column in FACTS.split(", "))
 
 
@@ -163,7 +174,9 @@ def dispute_statistics(
 ) -> list[dict[str, Any]]:
     """The figures per group (projections.figures) over the disputes opened in
     [since, until), as they stood at `as_of` (default: now, from the current facts)."""
-    where, params = [], []
+    at = as_of or now
+    where: list[str] = []
+    params: list[Any] = [at]
     if as_of is None:
         where.append("valid_until IS NULL")
     else:
@@ -177,10 +190,11 @@ def dispute_statistics(
         params.append(until)
     with db.reading() as cur:
         cur.run(
-            f"SELECT {', '.join(figures.COLUMNS)} FROM {{dispute_fact_history}} "  # noqa: S608 - fixed text
-            f"WHERE {' AND '.join(where)}",
+            f"SELECT {', '.join(figures.COLUMNS)}, "  # noqa: S608 - fixed text
+            "CASE WHEN sla_breached OR (status = 'under_review' AND review_due_at < %s) THEN 1 ELSE 0 END AS breached "
+            f"FROM {{dispute_fact_history}} WHERE {' AND '.join(where)}",
             params,
             dispute_fact_history="dispute_fact_history",
         )
         rows = cur.all()
-    return figures.summarise(rows, figures.grouping(group_by), as_of or now)
+    return figures.summarise(rows, figures.grouping(group_by))

@@ -114,7 +114,7 @@ def filter_cases(w: World) -> list[tuple[list[tuple[str, str]], set[str]]]:
         ([("updated_before", MIDDLE.isoformat())], w.where(lambda x: x.modified_on < MIDDLE)),  # type: ignore[operator]
         ([("deadline_before", cutoff.isoformat())], w.where(lambda x: (next_deadline(x) or cutoff) < cutoff)),
         ([("opened_after", MIDDLE.isoformat())], w.where(lambda x: x.opened_at >= MIDDLE)),
-        ([("party_to_act", "agent")], w.where(lambda x: x.party_to_act is not None and x.party_to_act.value == "agent")),
+        ([("party_to_act", "agent")], w.where(lambda x: x.party_to_act is Role.AGENT)),
     ]
 
 
