@@ -87,14 +87,14 @@ def fill(db: Database, disputes: int) -> None:
                 batch = []
 
 
-def timed(db: Database, group_by: str, as_of: datetime | None, now: datetime) -> tuple[float, int]:
-    best = float("inf")
-    groups = 0
+def timed(db: Database, group_by: str, as_of: datetime | None, now: datetime) -> tuple[float, float, int]:
+    """The best of three: wall seconds, this process's CPU seconds (SQLite runs in it), groups."""
+    best, cpu, groups = float("inf"), float("inf"), 0
     for _ in range(3):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         groups = len(statistics.dispute_statistics(db, group_by, None, None, now, as_of))
-        best = min(best, time.perf_counter() - started)
-    return best, groups
+        best, cpu = min(best, time.perf_counter() - started), min(cpu, time.process_time() - started_cpu)
+    return best, cpu, groups
 
 
 def run(label: str, settings: Settings, disputes: int) -> None:
@@ -105,10 +105,10 @@ def run(label: str, settings: Settings, disputes: int) -> None:
     middle = T0 + timedelta(minutes=disputes * 7 // 2)
     for group_by in ("reason", "reason,week", "seller,month"):
         for as_of in (None, middle):
-            seconds, groups = timed(db, group_by, as_of, now)
+            seconds, cpu, groups = timed(db, group_by, as_of, now)
             when = "now" if as_of is None else "as_of middle"
             print(f"{label:8} {disputes:>7} disputes  group_by={group_by:13} {when:12} {groups:>6} groups  "
-                  f"{seconds * 1000:8.1f} ms")  # fmt: skip
+                  f"{seconds * 1000:8.1f} ms wall {cpu * 1000:8.1f} ms CPU here")  # fmt: skip
     db.close()
 
 

@@ -174,9 +174,9 @@ def dispute_statistics(
 ) -> list[dict[str, Any]]:
     """The figures per group (projections.figures) over the disputes opened in
     [since, until), as they stood at `as_of` (default: now, from the current facts)."""
-    at = as_of or now
+    names = figures.grouping(group_by)
     where: list[str] = []
-    params: list[Any] = [at]
+    params: list[Any] = []
     if as_of is None:
         where.append("valid_until IS NULL")
     else:
@@ -189,12 +189,4 @@ def dispute_statistics(
         where.append("opened_at < %s")
         params.append(until)
     with db.reading() as cur:
-        cur.run(
-            f"SELECT {', '.join(figures.COLUMNS)}, "  # noqa: S608 - fixed text
-            "CASE WHEN sla_breached OR (status = 'under_review' AND review_due_at < %s) THEN 1 ELSE 0 END AS breached "
-            f"FROM {{dispute_fact_history}} WHERE {' AND '.join(where)}",
-            params,
-            dispute_fact_history="dispute_fact_history",
-        )
-        rows = cur.all()
-    return figures.summarise(rows, figures.grouping(group_by))
+        return figures.compute(cur, names, " AND ".join(where), params, as_of or now)

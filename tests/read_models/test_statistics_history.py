@@ -86,12 +86,12 @@ def test_as_of_reads_the_version_true_at_the_instant(world: World) -> None:
     ],
 )
 def test_percentiles_interpolate_between_the_closest_ranks(values: list[float], p50: float, p90: float) -> None:
-    assert figures.percentile(values, 0.5) == pytest.approx(p50)
-    assert figures.percentile(values, 0.9) == pytest.approx(p90)
+    assert figures.percentile(values, 5) == pytest.approx(p50)
+    assert figures.percentile(values, 9) == pytest.approx(p90)
 
 
 def test_no_values_have_no_percentile() -> None:
-    assert figures.percentile([], 0.5) is None
+    assert figures.percentile([], 5) is None
 
 
 @pytest.mark.parametrize("group_by", ["", "weekday", "reason,reason", "reason,week,month", "Reason"])
