@@ -278,6 +278,7 @@ def test_bad_statistics_queries_are_422(world: World, query: str) -> None:
 @pytest.mark.parametrize("backend", ["postgres"])
 def test_percentiles_agree_with_postgres_percentile_cont(world: World) -> None:
     """The documented definition is Postgres's own percentile_cont."""
+    groups = {g["key"]: g for g in world.stats(group_by="reason")["groups"]}  # first: waits for the head
     seconds = "extract(epoch FROM closed_at - opened_at)"
     with services(world.c).views.reading() as cur:
         cur.run(
@@ -287,7 +288,6 @@ def test_percentiles_agree_with_postgres_percentile_cont(world: World) -> None:
             dispute_facts="dispute_facts",
         )
         in_sql = {row["reason"]: (row["p50"], row["p90"]) for row in cur.all()}
-    groups = {g["key"]: g for g in world.stats(group_by="reason")["groups"]}
     assert in_sql and set(in_sql) <= set(groups)
     for reason, (p50, p90) in in_sql.items():
         assert groups[reason]["p50_resolution_seconds"] == pytest.approx(float(p50))
