@@ -33,6 +33,7 @@ from service.hub import Services
 from service.webhooks.subscriptions import SubscriptionNotFound
 
 Check = Callable[[Services, Actor, Request], Awaitable[None]]
+MAX_ID = 255
 
 
 def known_parameters(route: APIRoute) -> dict[str, bool]:
@@ -118,7 +119,10 @@ async def reads_history(svc: Services, actor: Actor, request: Request) -> None:
 
 
 async def reads_seller_score(_: Services, actor: Actor, request: Request) -> None:
-    ensure_may_read_seller(actor, str(request.path_params["seller_id"]))
+    seller_id = str(request.path_params["seller_id"])
+    if "\x00" in seller_id or len(seller_id) > MAX_ID:
+        return  # not an id at all: the route's own validation answers 422, as for a malformed dispute id
+    ensure_may_read_seller(actor, seller_id)
 
 
 async def reads_webhook(svc: Services, actor: Actor, request: Request) -> None:
