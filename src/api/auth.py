@@ -24,8 +24,9 @@ from domain.errors import InvalidValue
 from domain.values import Actor, Role
 from service.settings import ConfigurationError, Settings
 
-API_ROLES = frozenset({Role.BUYER, Role.SELLER, Role.AGENT, Role.AUDITOR, Role.ANALYST})
+API_ROLES = frozenset({Role.BUYER, Role.SELLER, Role.AGENT, Role.AUDITOR, Role.ANALYST, Role.PLATFORM})
 API_ROLE_NAMES = frozenset(r.value for r in API_ROLES)
+ROLE_LIST = "buyer, seller, agent, auditor, analyst, platform"
 ALGORITHM = "HS256"
 MIN_SECRET_BYTES = 32
 
@@ -102,7 +103,7 @@ def actor_from_header(authorization: str | None, rules: TokenRules) -> Actor:
             f"the token's {rules.subject_claim} claim must be 1 to 255 printable characters, not blank"
         ) from None
     if not isinstance(role, str) or role not in API_ROLE_NAMES:  # a list or an object is not hashable
-        raise unauthorized(f"the token's {rules.role_claim} claim is not one of buyer, seller, agent, auditor, analyst")
+        raise unauthorized(f"the token's {rules.role_claim} claim is not one of {ROLE_LIST}")
     return Actor(str(sub), Role(role))  # a str: validation.identifier checked it
 
 

@@ -17,7 +17,8 @@ class EventItemOut(BaseModel):
 
     id: UUID
     position: int
-    dispute_id: UUID | None
+    dispute_id: UUID | None = Field(description="null for an order's event")
+    order_id: str = Field(description="the order the event is about (a dispute's order, or the order itself)")
     type: str
     version: int
     actor: ActorOut

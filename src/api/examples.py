@@ -32,6 +32,14 @@ OPEN_DISPUTE = {
     "order_amount": USD_20,
     "description": "arrived broken",
 }
+OPEN_ON_REGISTERED_ORDER = {
+    "order_id": "order-1001",
+    "reason": "damaged",
+    "remedy": "refund_only",
+    "refund": USD_15,
+    "description": "arrived broken",
+}
+"""On an order the platform registered: its seller and amount are the order's."""
 COUNTER_OFFER = {"remedy": "partial_refund", "refund": USD_8, "note": "half the price?"}
 DECISION_NOTE = {"note": "agreed"}
 REASON = {"reason": "we cannot agree"}
@@ -41,6 +49,16 @@ RETURN_SHIPMENT_IN = {"carrier": "UPS", "tracking_number": "1Z999AA10123456784"}
 RETURN_RECEIPT_IN = {"condition": "received_ok", "note": "all parts present"}
 EVIDENCE_REQUEST_IN = {"party": "seller", "note": "the courier's receipt, please", "due_in": "P3D"}
 DEADLINE_EXTENSION_IN = {"deadline": "review_sla", "extend_by": "P2D", "reason": "waiting for the courier"}
+APPEAL_IN = {"reason": "the photos show the damage the ruling missed"}
+APPEAL_DECISION_IN = {
+    "decision": "overturned",
+    "outcome": "refund_full",
+    "refund": {"amount_minor": 2000, "currency": "USD"},
+    "seller_at_fault": True,
+    "rationale": "the second photo shows the crack before shipping",
+}
+CLAIM_IN = {"force": False, "reason": ""}
+RELEASE_IN = {"reason": "end of shift"}
 RULING_IN = {"outcome": "refund_partial", "refund": USD_8, "seller_at_fault": True, "rationale": "photos show damage"}
 
 OPENING_OFFER = {
@@ -109,6 +127,8 @@ DISPUTE: dict[str, Any] = {
     "return_shipment": None,
     "return_condition": None,
     "escalated": False,
+    "assigned_agent": None,
+    "appeal": None,
     "version": 4,
     "allowed_actions": ["accept_offer", "reject_offer", "propose_offer", "post_message", "escalate", "withdraw"],
     "opened_at": OPENED_AT,
@@ -181,6 +201,7 @@ EVENT_ITEM = {
     "id": "7c9e6679-7425-50de-944b-e07fc1f90ae7",
     "position": 12,
     "dispute_id": DISPUTE_ID,
+    "order_id": "order-1001",
     "type": "OfferProposed",
     "version": 2,
     "actor": SELLER,

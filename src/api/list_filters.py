@@ -46,6 +46,10 @@ def dispute_filters(
     updated_after: Annotated[datetime | None, _instant("last changed at or after")] = None,
     updated_before: Annotated[datetime | None, _instant("last changed before")] = None,
     deadline_before: Annotated[datetime | None, _instant("has an open deadline due before")] = None,
+    assigned_agent: Annotated[
+        str | None, Query(max_length=255, pattern=NO_NUL, description="disputes this agent has claimed")
+    ] = None,
+    unassigned: Annotated[bool, Query(description="true: only disputes no agent has claimed")] = False,
 ) -> dispute_list.Filters:
     return dispute_list.Filters(
         status=tuple(s.value for s in status or ()),
@@ -61,6 +65,8 @@ def dispute_filters(
         updated_after=checked_instant(updated_after, "updated_after"),
         updated_before=checked_instant(updated_before, "updated_before"),
         deadline_before=checked_instant(deadline_before, "deadline_before"),
+        assigned_agent=assigned_agent,
+        unassigned=unassigned,
     )
 
 

@@ -12,7 +12,19 @@ from fastapi import FastAPI
 from api import cors, deps, docs, openapi, problems, request_log
 from api.context import RequestContext
 from api.limits import RequestLimits
-from api.routers import audit, disputes, events, evidence, lifecycle, negotiation, ops, queries, webhooks
+from api.routers import (
+    appeals,
+    audit,
+    disputes,
+    events,
+    evidence,
+    lifecycle,
+    negotiation,
+    ops,
+    orders,
+    queries,
+    webhooks,
+)
 from service.hub import Services
 
 log = logging.getLogger("disputes.api")
@@ -46,9 +58,11 @@ def create_app(build_services: Callable[[], Services], cors_origins: Sequence[st
     # Probes first: routes are matched in order and no other path overlaps theirs.
     for router in (ops.router, queries.router, disputes.router, negotiation.router, evidence.router, lifecycle.router):
         app.include_router(router)
+    app.include_router(appeals.router)
     app.include_router(audit.router)
     app.include_router(events.router)
     app.include_router(webhooks.router)
+    app.include_router(orders.router)
     app.add_middleware(RequestLimits)
     docs.install(app)  # /openapi.json, /docs, /redoc with local assets
     cors.install(app, cors_origins)  # inside request_context: preflights get a request id too

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from api.schemas import (
     ActorOut,
+    AppealOut,
     DisputeOut,
     EvidenceOut,
     EvidenceRequestOut,
@@ -17,8 +18,8 @@ from api.schemas import (
     ReturnShipmentOut,
 )
 from domain.dispute import Dispute
-from domain.values import Actor, Evidence, EvidenceRequest, Message, Money, Offer, Role
-from domain.visibility import may_read_message
+from domain.values import PARTIES, Actor, Appeal, Evidence, EvidenceRequest, Message, Money, Offer
+from domain.visibility import may_read_message, reads_message_bodies
 
 
 def money(value: Money | None) -> MoneyOut | None:
@@ -63,11 +64,11 @@ def evidence_request(value: EvidenceRequest) -> EvidenceRequestOut:
 
 def readable_messages(dispute: Dispute, viewer: Actor) -> list[MessageOut]:
     """Parties read the messages addressed to their role; agents and auditors
-    read all; analysts see that messages exist, never their bodies."""
+    read all; analysts and the platform see that messages exist, never their bodies."""
     shown = []
     for m in dispute.messages:
         if may_read_message(viewer.role, m.visible_to):
-            shown.append(message(m, with_body=viewer.role is not Role.ANALYST))
+            shown.append(message(m, with_body=reads_message_bodies(viewer.role)))
     return shown
 
 
@@ -78,6 +79,18 @@ def message(value: Message, *, with_body: bool = True) -> MessageOut:
         body=value.body if with_body else None,
         visible_to=list(value.visible_to),
         posted_at=value.posted_at,
+    )
+
+
+def appeal(value: Appeal) -> AppealOut:
+    return AppealOut(
+        appealed_by=actor(value.appealed_by),
+        reason=value.reason,
+        appealed_at=value.appealed_at,
+        decision=value.decision,
+        decided_by=value.decided_by,
+        rationale=value.rationale,
+        decided_at=value.decided_at,
     )
 
 
@@ -110,6 +123,8 @@ def dispute(value: Dispute, viewer: Actor, now: datetime) -> DisputeOut:
             seller_at_fault=resolution.seller_at_fault,
             rationale=resolution.rationale,
             resolved_at=resolution.resolved_at,
+            final=resolution.final,
+            appealable_until=resolution.appealable_until,
         )
         if resolution
         else None,
@@ -120,6 +135,8 @@ def dispute(value: Dispute, viewer: Actor, now: datetime) -> DisputeOut:
         else None,
         return_condition=value.return_condition,
         escalated=value.escalated,
+        assigned_agent=value.assigned_agent if viewer.role not in PARTIES else None,
+        appeal=appeal(value.appeal) if value.appeal else None,
         version=value.version,
         allowed_actions=value.allowed_actions(viewer, now),
         opened_at=value.opened_at,

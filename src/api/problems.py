@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from domain import errors
+from domain.order import OrderNotFound, OrderUnknown
 
 log = logging.getLogger("disputes.api")
 PROBLEM_JSON = "application/problem+json"
@@ -26,10 +27,13 @@ RETRY_AFTER_SECONDS = "1"
 STATUS_FOR: dict[type[errors.DomainError], int] = {
     errors.NotParty: 404,
     errors.DisputeNotFound: 404,
+    OrderNotFound: 404,
+    OrderUnknown: 404,
     errors.OfferNotFound: 404,
     errors.RoleNotAllowed: 403,
     errors.InvalidTransition: 409,
     errors.DisputeExists: 409,
+    errors.ClaimedByAnotherAgent: 409,
     errors.EvidenceNotAccepted: 409,
     errors.MessageLimitReached: 409,
     errors.DeadlineNotOpen: 409,

@@ -17,6 +17,7 @@ from domain.errors import InvalidValue
 from domain.policy import MAX_AMOUNT_MINOR, MAX_SHORT_TEXT
 from domain.values import (
     Action,
+    AppealDecision,
     Deadline,
     EvidenceKind,
     OfferStatus,
@@ -96,13 +97,17 @@ class MoneyOut(BaseModel):
 
 
 class OpenDisputeIn(Strict):
-    model_config = ConfigDict(json_schema_extra=ex.examples(ex.OPEN_DISPUTE))
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.OPEN_DISPUTE, ex.OPEN_ON_REGISTERED_ORDER))
     order_id: Name
-    seller_id: Name
+    seller_id: Name | None = Field(
+        default=None, description="the order's seller: may be omitted for a registered order (taken from it)"
+    )
     reason: Reason
     remedy: Remedy
     refund: MoneyIn | None = None
-    order_amount: MoneyIn
+    order_amount: MoneyIn | None = Field(
+        default=None, description="the order's amount: may be omitted for a registered order (taken from it)"
+    )
     description: Text = ""
 
 
@@ -168,6 +173,26 @@ class RulingIn(Strict):
     rationale: Required
 
 
+class AppealIn(Strict):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.APPEAL_IN))
+    reason: Required = Field(description="why the ruling should be looked at again")
+
+
+class AppealDecisionIn(Strict):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.APPEAL_DECISION_IN))
+    decision: AppealDecision
+    outcome: Outcome | None = Field(default=None, description="required when overturned; absent when upheld")
+    refund: RulingMoneyIn | None = Field(default=None, description="as for a ruling; absent when upheld")
+    seller_at_fault: bool | None = Field(default=None, description="required when overturned; absent when upheld")
+    rationale: Required
+
+
+class ClaimIn(Strict):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.CLAIM_IN))
+    force: bool = Field(default=False, description="take the dispute over from the agent who holds it")
+    reason: Text = Field(default="", description="required with force; recorded in the event")
+
+
 class ActorOut(BaseModel):
     id: str
     role: Role
@@ -222,6 +247,18 @@ class OutcomeOut(BaseModel):
     seller_at_fault: bool | None
     rationale: str
     resolved_at: datetime
+    final: bool = Field(description="false while a ruling may still be appealed")
+    appealable_until: datetime | None = Field(description="the end of the appeal window of a ruling not yet final")
+
+
+class AppealOut(BaseModel):
+    appealed_by: ActorOut
+    reason: str
+    appealed_at: datetime
+    decision: AppealDecision | None = Field(description="null until an agent decides the appeal")
+    decided_by: str | None
+    rationale: str
+    decided_at: datetime | None
 
 
 class ReturnShipmentOut(BaseModel):
@@ -253,6 +290,8 @@ class DisputeOut(BaseModel):
     return_shipment: ReturnShipmentOut | None
     return_condition: ReturnCondition | None
     escalated: bool
+    assigned_agent: str | None = Field(description="the agent who claimed the dispute (null for buyers and sellers)")
+    appeal: AppealOut | None
     version: int
     allowed_actions: list[Action]
     opened_at: datetime

@@ -27,7 +27,7 @@ from projections.audit_log import AuditFilter, AuditLog, all_entries
 from projections.db import Database
 from projections.runner import Follower, lag
 from service import audit as audit_reads
-from service.recorded import ChainReport, dispute_ids, verify_chain
+from service.recorded import AGGREGATE_TOPICS, ChainReport, dispute_ids, verify_chain
 from service.settings import Settings
 
 app = typer.Typer(help="Offline audit: replay a dispute, verify chains, export the audit log", no_args_is_help=True)
@@ -89,9 +89,12 @@ def describe(entry: dict[str, Any], state: dict[str, Any]) -> str:
 @app.command()
 def verify(
     dispute_id: Annotated[UUID | None, typer.Argument(help="the dispute to verify")] = None,
-    all_disputes: Annotated[bool, typer.Option("--all", help="verify every dispute in the store")] = False,
+    all_disputes: Annotated[
+        bool, typer.Option("--all", help="verify every dispute (and every order) in the store")
+    ] = False,
 ) -> None:
-    """Recompute hash chains from the stored events.
+    """Recompute hash chains from the stored events (orders' chains too: each
+    order's aggregate id is checked like a dispute's).
 
     Exit status: 0 every chain is valid, 1 a chain is broken (tampered),
     2 no such dispute or bad arguments, 3 the event store is unreachable."""
@@ -114,7 +117,7 @@ def verify_chains(dispute_id: UUID | None) -> tuple[int, int]:
         ids = [dispute_id] if dispute_id is not None else list(dispute_ids(events))
         with progress_bar("verifying chains", len(ids) if dispute_id is None else None) as bar:
             for each in ids:
-                report = verify_chain(events, each)
+                report = verify_chain(events, each, creates=AGGREGATE_TOPICS)
                 if report.events == 0:
                     typer.echo(f"no events for dispute {each}", err=True)
                     raise typer.Exit(2)

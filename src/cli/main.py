@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from cli import audit as cli_audit
+from cli import orders as cli_orders
 from cli import projections as cli_projections
 from cli import scheduler as cli_scheduler
 from cli import webhooks as cli_webhooks
@@ -25,6 +26,7 @@ cli.add_typer(cli_projections.app, name="projections")
 cli.add_typer(cli_scheduler.app, name="scheduler")
 cli.add_typer(cli_audit.app, name="audit")
 cli.add_typer(cli_webhooks.app, name="webhooks")
+cli.add_typer(cli_orders.app, name="orders")
 
 
 debugging = {"on": False}
@@ -85,7 +87,7 @@ def serve(
 
 @cli.command()
 def token(
-    role: Annotated[Role, typer.Option(help="buyer, seller, agent, auditor or analyst")],
+    role: Annotated[Role, typer.Option(help="buyer, seller, agent, auditor, analyst or platform")],
     sub: Annotated[str, typer.Option(help="the actor id")],
     ttl: Annotated[int, typer.Option(help="seconds until it expires")] = 3600,
 ) -> None:
@@ -93,7 +95,7 @@ def token(
     from api.auth import API_ROLES, mint, resolve_secret
 
     if role not in API_ROLES:
-        raise typer.BadParameter("tokens are for buyer, seller, agent, auditor or analyst")
+        raise typer.BadParameter("tokens are for buyer, seller, agent, auditor, analyst or platform")
     if _settings().jwt_jwks_url:
         raise typer.BadParameter("DISPUTES_JWT_JWKS_URL is set: tokens come from the identity provider")
     typer.echo(mint(resolve_secret(_settings()), role, sub, timedelta(seconds=ttl)))

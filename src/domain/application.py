@@ -32,6 +32,7 @@ from domain.errors import (
 from domain.policy import Policy
 from domain.values import (
     Actor,
+    AppealDecision,
     Context,
     Deadline,
     EvidenceKind,
@@ -210,9 +211,36 @@ class DisputeApp(Application[UUID]):
         return self._run(
             dispute_id,
             ctx,
-            lambda d: d.issue_ruling(ctx, outcome, refund, seller_at_fault, rationale),
+            lambda d: d.issue_ruling(ctx, outcome, refund, seller_at_fault, rationale, self.policy),
             **kw,
         )
+
+    def appeal(self, dispute_id: UUID, ctx: Context, reason: str, **kw: Any) -> CommandResult:
+        return self._run(dispute_id, ctx, lambda d: d.appeal_ruling(ctx, reason, self.policy), **kw)
+
+    def decide_appeal(
+        self,
+        dispute_id: UUID,
+        ctx: Context,
+        decision: AppealDecision,
+        outcome: Outcome | None,
+        refund: Money | None,
+        seller_at_fault: bool | None,
+        rationale: str,
+        **kw: Any,
+    ) -> CommandResult:
+        return self._run(
+            dispute_id,
+            ctx,
+            lambda d: d.decide_appeal(ctx, decision, outcome, refund, seller_at_fault, rationale),
+            **kw,
+        )
+
+    def claim(self, dispute_id: UUID, ctx: Context, force: bool, reason: str, **kw: Any) -> CommandResult:
+        return self._run(dispute_id, ctx, lambda d: d.claim(ctx, force, reason), **kw)
+
+    def release(self, dispute_id: UUID, ctx: Context, reason: str, **kw: Any) -> CommandResult:
+        return self._run(dispute_id, ctx, lambda d: d.release(ctx, reason), **kw)
 
     def expire_deadline(self, dispute_id: UUID, ctx: Context, deadline: Deadline, **kw: Any) -> CommandResult:
         return self._run(dispute_id, ctx, lambda d: d.expire_deadline(ctx, deadline, self.policy), **kw)
@@ -220,9 +248,11 @@ class DisputeApp(Application[UUID]):
     # -------------------------------------------------------------- queries
     def dispute(self, dispute_id: UUID, version: int | None = None) -> Dispute:
         try:
-            dispute: Dispute = self.repository.get(dispute_id, version=version)
+            dispute: object = self.repository.get(dispute_id, version=version)
         except AggregateNotFoundError:
             raise DisputeNotFound(f"no dispute {dispute_id}") from None
+        if not isinstance(dispute, Dispute):  # another aggregate of the same store (an order)
+            raise DisputeNotFound(f"no dispute {dispute_id}")
         return dispute
 
     def dispute_for(self, dispute_id: UUID, actor: Actor, version: int | None = None) -> Dispute:

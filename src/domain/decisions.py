@@ -4,7 +4,7 @@ commands share (resolving, escalating) are emitted here once."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -53,7 +53,11 @@ class DisputeDecisions(DisputeState):
         refund: Money | None,
         seller_at_fault: bool | None,
         rationale: str,
+        appeal_window: timedelta | None = None,
     ) -> None:
+        """Resolve the dispute; a ruling (`appeal_window` given) stays open to appeal
+        until the window's deadline, every other outcome is final at once."""
+        appealable_until = ctx.at + appeal_window if appeal_window is not None else None
         self._emit(
             ev.DisputeResolved,
             ctx,
@@ -62,7 +66,9 @@ class DisputeDecisions(DisputeState):
             refund=refund.as_dict() if refund else None,
             seller_at_fault=seller_at_fault,
             rationale=rationale,
-            deadlines={},
+            final=appealable_until is None,
+            appealable_until=appealable_until,
+            deadlines={Deadline.APPEAL_WINDOW.value: appealable_until} if appealable_until else {},
         )
 
     def _escalate(self, ctx: Context, reason: str, policy: Policy) -> None:

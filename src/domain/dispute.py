@@ -7,6 +7,7 @@ topic `domain.dispute:Dispute` is stored in snapshots:
 - `domain.decisions`: emitting hash-chained events, resolving, escalating;
 - `domain.negotiation`: proposing, accepting and rejecting offers;
 - `domain.expiry`: the system actor's deadline expiry;
+- `domain.appeals`: appealing a ruling, deciding the appeal, agents' claims;
 - here: opening, evidence, messages, escalation, withdrawal, returns, and the
   agent's commands.
 """
@@ -21,6 +22,7 @@ from eventsourcing.domain import Snapshot as BaseSnapshot
 
 from domain import events as ev
 from domain import guards, validation
+from domain.appeals import DisputeAppeals
 from domain.chain import GENESIS, next_chain_hash
 from domain.errors import DeadlineNotOpen
 from domain.expiry import DisputeExpiry
@@ -50,7 +52,7 @@ def dispute_id_for(order_id: str) -> UUID:
     return uuid5(ORDER_NAMESPACE, order_id)
 
 
-class Dispute(DisputeNegotiation, DisputeExpiry):
+class Dispute(DisputeNegotiation, DisputeExpiry, DisputeAppeals):
     class Snapshot(BaseSnapshot):
         """Snapshots store enum members as their string values; restore them."""
 
@@ -234,11 +236,13 @@ class Dispute(DisputeNegotiation, DisputeExpiry):
         refund: Money | None,
         seller_at_fault: bool,
         rationale: str,
+        policy: Policy | None = None,
     ) -> None:
         guards.check(self, Action.ISSUE_RULING, ctx.actor, ctx.at)
         validation.required_text("rationale", rationale)
         refund = validation.ruling_refund(outcome, refund, self.order_amount)
-        self._resolve(ctx, ResolvedHow.RULING, outcome, refund, seller_at_fault, rationale)
+        window = (policy or Policy()).appeal_window
+        self._resolve(ctx, ResolvedHow.RULING, outcome, refund, seller_at_fault, rationale, window)
 
     # ---------------------------------------------------------------- queries
     def allowed_actions(self, actor: Actor, at: datetime) -> list[Action]:

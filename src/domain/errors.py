@@ -115,3 +115,27 @@ class RefundRequired(InvalidValue):
 
 class TextTooLong(InvalidValue):
     code = "text_too_long"
+
+
+class SameAgent(InvalidTransition):
+    """An appeal is decided by an agent other than the one whose ruling is appealed."""
+
+    code = "same_agent"
+
+
+class ClaimedByAnotherAgent(DomainError):
+    """Another agent handles the dispute: taking it over needs force and a reason."""
+
+    code = "claimed_by_another_agent"
+
+
+class NotClaimant(InvalidTransition):
+    """Only the agent who handles a dispute releases it."""
+
+    code = "not_claimant"
+
+
+class OutcomeRequired(InvalidValue):
+    """An overturned appeal names the new outcome."""
+
+    code = "outcome_required"

@@ -178,10 +178,60 @@ class DisputeResolved(DeadlinesChanged):
     refund: MoneyData | None
     seller_at_fault: bool | None
     rationale: str
+    # Recorded since appeals exist; events written before hold neither (final, never appealable).
+    final: bool = True
+    appealable_until: datetime | None = None
 
     def apply(self, aggregate: Any) -> None:
         super().apply(aggregate)
         aggregate.on_dispute_resolved(self)
+
+
+class DisputeAppealed(DeadlinesChanged):
+    """A party appeals a ruling within the appeal window."""
+
+    reason: str
+
+    def apply(self, aggregate: Any) -> None:
+        super().apply(aggregate)
+        aggregate.on_dispute_appealed(self)
+
+
+class AppealDecided(DeadlinesChanged):
+    """An agent (not the one who ruled) upholds or overturns the appealed ruling;
+    the DisputeResolved that follows records the final outcome."""
+
+    decision: str
+    outcome: str | None
+    refund: MoneyData | None
+    seller_at_fault: bool | None
+    rationale: str
+
+    def apply(self, aggregate: Any) -> None:
+        super().apply(aggregate)
+        aggregate.on_appeal_decided(self)
+
+
+class DisputeClaimed(DisputeEvent):
+    """An agent takes the dispute on (`previous_agent` held it, if anyone; `forced` took it over)."""
+
+    previous_agent: str | None
+    forced: bool
+    reason: str
+
+    def apply(self, aggregate: Any) -> None:
+        super().apply(aggregate)
+        aggregate.on_dispute_claimed(self)
+
+
+class DisputeReleased(DisputeEvent):
+    """The agent who held the dispute gives it back to the queue."""
+
+    reason: str
+
+    def apply(self, aggregate: Any) -> None:
+        super().apply(aggregate)
+        aggregate.on_dispute_released(self)
 
 
 class DeadlinePassed(DeadlinesChanged):
@@ -223,6 +273,18 @@ class ReviewSlaBreached(DeadlinePassed):
     pass
 
 
+class AppealWindowClosed(DeadlinePassed):
+    """Nobody appealed the ruling in time: its outcome is final."""
+
+    def apply(self, aggregate: Any) -> None:
+        super().apply(aggregate)
+        aggregate.on_appeal_window_closed(self)
+
+
+class AppealReviewSlaBreached(DeadlinePassed):
+    pass
+
+
 DEADLINE_EVENTS: dict[Deadline, type[DeadlinePassed]] = {
     Deadline.SELLER_RESPONSE: SellerResponseDeadlineMissed,
     Deadline.NEGOTIATION: NegotiationDeadlineMissed,
@@ -232,4 +294,6 @@ DEADLINE_EVENTS: dict[Deadline, type[DeadlinePassed]] = {
     Deadline.EVIDENCE_REQUEST_BUYER: EvidenceRequestExpired,
     Deadline.EVIDENCE_REQUEST_SELLER: EvidenceRequestExpired,
     Deadline.REVIEW_SLA: ReviewSlaBreached,
+    Deadline.APPEAL_WINDOW: AppealWindowClosed,
+    Deadline.APPEAL_REVIEW: AppealReviewSlaBreached,
 }

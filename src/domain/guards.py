@@ -17,11 +17,13 @@ from domain.errors import (
     EvidenceNotAccepted,
     InvalidTransition,
     MessageLimitReached,
+    NotClaimant,
     NotParty,
     RoleNotAllowed,
+    SameAgent,
 )
 from domain.state import DisputeState
-from domain.values import Action, Actor, Deadline, Role, Status
+from domain.values import Action, Actor, Deadline, ResolvedHow, Role, Status
 from domain.visibility import ensure_can_see
 
 ROLES_FOR: dict[Action, frozenset[Role]] = {
@@ -37,10 +39,16 @@ ROLES_FOR: dict[Action, frozenset[Role]] = {
     Action.REQUEST_EVIDENCE: frozenset({Role.AGENT}),
     Action.EXTEND_DEADLINE: frozenset({Role.AGENT}),
     Action.ISSUE_RULING: frozenset({Role.AGENT}),
+    Action.APPEAL: frozenset({Role.BUYER, Role.SELLER}),
+    Action.DECIDE_APPEAL: frozenset({Role.AGENT}),
+    Action.CLAIM: frozenset({Role.AGENT}),
+    Action.RELEASE: frozenset({Role.AGENT}),
 }
 
 NEGOTIABLE = frozenset({Status.AWAITING_SELLER, Status.NEGOTIATING})
 ESCALATABLE = frozenset({Status.NEGOTIATING, Status.AWAITING_RETURN, Status.RETURN_IN_TRANSIT})
+WITH_AN_AGENT = frozenset({Status.UNDER_REVIEW, Status.UNDER_APPEAL})
+BEFORE_RESOLUTION = frozenset(s for s in Status if not s.is_terminal and s is not Status.UNDER_APPEAL)
 
 STATUS_FOR: dict[Action, frozenset[Status]] = {
     Action.PROPOSE_OFFER: NEGOTIABLE,
@@ -49,10 +57,16 @@ STATUS_FOR: dict[Action, frozenset[Status]] = {
     Action.ESCALATE: ESCALATABLE,
     Action.SHIP_RETURN: frozenset({Status.AWAITING_RETURN}),
     Action.CONFIRM_RETURN_RECEIPT: frozenset({Status.RETURN_IN_TRANSIT}),
-    Action.REQUEST_EVIDENCE: frozenset({Status.UNDER_REVIEW}),
+    Action.REQUEST_EVIDENCE: WITH_AN_AGENT,
     Action.ISSUE_RULING: frozenset({Status.UNDER_REVIEW}),
+    Action.WITHDRAW: BEFORE_RESOLUTION,
+    Action.APPEAL: frozenset({Status.RESOLVED}),
+    Action.DECIDE_APPEAL: frozenset({Status.UNDER_APPEAL}),
+    Action.CLAIM: WITH_AN_AGENT,
+    Action.RELEASE: WITH_AN_AGENT,
 }
-"""Actions not listed here are possible in every non-terminal status."""
+"""Actions not listed here are possible in every non-terminal status. Appealing
+is the one action on a terminal status (a ruling's, within its window)."""
 
 TURN_BOUND = frozenset({Action.PROPOSE_OFFER, Action.ACCEPT_OFFER, Action.REJECT_OFFER})
 
@@ -66,6 +80,7 @@ WINDOW_FOR: dict[Action, tuple[Deadline, ...]] = {
     # Escalating past a missed return deadline would dodge its outcome; escalating
     # past the negotiation window is what the scheduler would do anyway.
     Action.ESCALATE: (Deadline.RETURN_SHIPPING, Deadline.RETURN_RECEIPT),
+    Action.APPEAL: (Deadline.APPEAL_WINDOW,),
 }
 """Actions a deadline closes: once it is due, acting is refused even before the
 scheduler records the expiry, so a late answer never beats a missed deadline."""
@@ -77,9 +92,9 @@ def ensure_role_may(action: Action, actor: Actor) -> None:
 
 
 def ensure_status_allows(dispute: DisputeState, action: Action) -> None:
-    if dispute.status.is_terminal:
-        raise InvalidTransition(f"the dispute is {dispute.status.value}")
     allowed = STATUS_FOR.get(action)
+    if dispute.status.is_terminal and (allowed is None or dispute.status not in allowed):
+        raise InvalidTransition(f"the dispute is {dispute.status.value}")
     if allowed is not None and dispute.status not in allowed:
         raise InvalidTransition(f"cannot {action.value.replace('_', ' ')} while {dispute.status.value}")
 
@@ -103,8 +118,29 @@ def ensure_not_escalated(dispute: DisputeState) -> None:
         raise AlreadyEscalated("the dispute has already been escalated once")
 
 
+def ensure_appealable(dispute: DisputeState) -> None:
+    """Only a ruling is appealed, once, before its outcome is final."""
+    resolution = dispute.resolution
+    if resolution is None or resolution.how is not ResolvedHow.RULING:
+        raise InvalidTransition("only an agent's ruling may be appealed")
+    if resolution.final or dispute.appeal is not None:
+        raise InvalidTransition("the outcome is final")
+
+
+def ensure_other_agent(dispute: DisputeState, actor: Actor) -> None:
+    if dispute.appeal is not None and dispute.appeal.ruled_by == actor.id:
+        raise SameAgent("the agent who issued the ruling may not decide its appeal")
+
+
+def ensure_claim_changes(dispute: DisputeState, action: Action, actor: Actor) -> None:
+    if action is Action.CLAIM and dispute.assigned_agent == actor.id:
+        raise InvalidTransition("you already handle this dispute")
+    if action is Action.RELEASE and dispute.assigned_agent != actor.id:
+        raise NotClaimant("you do not handle this dispute")
+
+
 def ensure_evidence_window_open(dispute: DisputeState, actor: Actor, at: datetime) -> None:
-    if actor.role is Role.AGENT:
+    if actor.role is Role.AGENT or dispute.status is Status.UNDER_APPEAL:
         return
     if evidence_window_open(dispute, actor.role, at):
         return
@@ -136,6 +172,12 @@ def check(dispute: DisputeState, action: Action, actor: Actor, at: datetime) -> 
         ensure_evidence_window_open(dispute, actor, at)
     if action is Action.EXTEND_DEADLINE and not dispute.deadlines:
         raise InvalidTransition("no deadline is open")
+    if action is Action.APPEAL:
+        ensure_appealable(dispute)
+    if action is Action.DECIDE_APPEAL:
+        ensure_other_agent(dispute, actor)
+    if action in (Action.CLAIM, Action.RELEASE):
+        ensure_claim_changes(dispute, action, actor)
 
 
 def allowed_actions(dispute: DisputeState, actor: Actor, at: datetime) -> list[Action]:

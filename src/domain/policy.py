@@ -22,5 +22,6 @@ class Policy:
     return_receipt_window: timedelta = timedelta(days=10)
     evidence_window: timedelta = timedelta(days=7)
     review_sla: timedelta = timedelta(days=7)
+    appeal_window: timedelta = timedelta(days=10)
     max_evidence_bytes_per_party: int = 50 * 1024 * 1024
     max_messages_per_dispute: int = 1000

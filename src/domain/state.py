@@ -6,6 +6,7 @@ taken by the commands (`domain.dispute` and its mixins) before an event exists.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from eventsourcing.domain import Aggregate
@@ -14,6 +15,8 @@ from domain import events as ev
 from domain.chain import GENESIS
 from domain.errors import OfferNotFound
 from domain.values import (
+    Appeal,
+    AppealDecision,
     Deadline,
     Evidence,
     EvidenceKind,
@@ -60,6 +63,8 @@ class DisputeState(Aggregate):
         self.return_shipment: ReturnShipment | None = None
         self.return_condition: ReturnCondition | None = None
         self.resolution: Resolution | None = None
+        self.appeal: Appeal | None = None
+        self.assigned_agent: str | None = None
         self.chain_hash = GENESIS
 
     # ---------------------------------------------------------------- queries
@@ -90,6 +95,9 @@ class DisputeState(Aggregate):
         self.deadlines = {Deadline(k): v for k, v in self.deadlines.items()}
         if self.return_condition is not None:
             self.return_condition = ReturnCondition(self.return_condition)
+        # Snapshots (and read-model documents) taken before appeals and claims existed.
+        self.__dict__.setdefault("appeal", None)
+        self.__dict__.setdefault("assigned_agent", None)
 
     # ------------------------------------------------- mutators (every event)
     def on_chain_extended(self, e: ev.DisputeEvent) -> None:
@@ -163,6 +171,7 @@ class DisputeState(Aggregate):
         self.status = Status.WITHDRAWN
         self.party_to_act = None
         self.closed_at = e.timestamp
+        self.assigned_agent = None
 
     def on_return_shipped(self, e: ev.ReturnShipped) -> None:
         self.return_shipment = ReturnShipment(e.carrier, e.tracking_number, e.timestamp)
@@ -187,10 +196,42 @@ class DisputeState(Aggregate):
             seller_at_fault=e.seller_at_fault,
             rationale=e.rationale,
             resolved_at=e.timestamp,
+            final=e.final,
+            appealable_until=e.appealable_until,
+            ruled_by=e.actor_id if not e.final else "",
         )
         self.status = Status.RESOLVED
         self.party_to_act = None
         self.closed_at = e.timestamp
+        self.assigned_agent = None
+
+    def on_dispute_appealed(self, e: ev.DisputeAppealed) -> None:
+        assert self.resolution is not None, "only a resolved dispute is appealed"
+        self.appeal = Appeal(e.actor, e.reason, e.timestamp, ruled_by=self.resolution.ruled_by)
+        self.resolution = replace(self.resolution, appealable_until=None)
+        self.status = Status.UNDER_APPEAL
+        self.party_to_act = Role.AGENT
+        self.closed_at = None
+
+    def on_appeal_decided(self, e: ev.AppealDecided) -> None:
+        assert self.appeal is not None, "only an appealed dispute has an appeal decided"
+        self.appeal = replace(
+            self.appeal,
+            decision=AppealDecision(e.decision),
+            decided_by=e.actor_id,
+            rationale=e.rationale,
+            decided_at=e.timestamp,
+        )
+
+    def on_appeal_window_closed(self, e: ev.AppealWindowClosed) -> None:
+        assert self.resolution is not None, "the appeal window follows a ruling"
+        self.resolution = replace(self.resolution, final=True, appealable_until=None)
+
+    def on_dispute_claimed(self, e: ev.DisputeClaimed) -> None:
+        self.assigned_agent = e.actor_id
+
+    def on_dispute_released(self, e: ev.DisputeReleased) -> None:
+        self.assigned_agent = None
 
     def on_seller_response_deadline_missed(self, e: ev.SellerResponseDeadlineMissed) -> None:
         """The buyer's request is executed: the pending opening offer counts as accepted."""

@@ -28,6 +28,7 @@ VALUE_CLASSES: tuple[type[Any], ...] = (
     values.Message,
     values.EvidenceRequest,
     values.Resolution,
+    values.Appeal,
     values.ReturnShipment,
 )
 

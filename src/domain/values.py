@@ -13,6 +13,7 @@ class Role(StrEnum):
     AGENT = "agent"
     AUDITOR = "auditor"
     ANALYST = "analyst"
+    PLATFORM = "platform"
     SYSTEM = "system"
 
 
@@ -22,6 +23,7 @@ class Status(StrEnum):
     AWAITING_RETURN = "awaiting_return"
     RETURN_IN_TRANSIT = "return_in_transit"
     UNDER_REVIEW = "under_review"
+    UNDER_APPEAL = "under_appeal"
     RESOLVED = "resolved"
     WITHDRAWN = "withdrawn"
 
@@ -64,6 +66,12 @@ class ResolvedHow(StrEnum):
     AGREEMENT = "agreement"
     RULING = "ruling"
     DEADLINE = "deadline"
+    APPEAL = "appeal"
+
+
+class AppealDecision(StrEnum):
+    UPHELD = "upheld"
+    OVERTURNED = "overturned"
 
 
 class OfferStatus(StrEnum):
@@ -101,6 +109,8 @@ class Deadline(StrEnum):
     EVIDENCE_REQUEST_BUYER = "evidence_request_buyer"
     EVIDENCE_REQUEST_SELLER = "evidence_request_seller"
     REVIEW_SLA = "review_sla"
+    APPEAL_WINDOW = "appeal_window"
+    APPEAL_REVIEW = "appeal_review"
 
 
 class Action(StrEnum):
@@ -118,6 +128,10 @@ class Action(StrEnum):
     REQUEST_EVIDENCE = "request_evidence"
     EXTEND_DEADLINE = "extend_deadline"
     ISSUE_RULING = "issue_ruling"
+    APPEAL = "appeal"
+    DECIDE_APPEAL = "decide_appeal"
+    CLAIM = "claim"
+    RELEASE = "release"
 
 
 PARTIES = (Role.BUYER, Role.SELLER)
@@ -197,6 +211,27 @@ class Resolution:
     seller_at_fault: bool | None
     rationale: str
     resolved_at: datetime
+    final: bool = True
+    """False while a ruling may still be appealed (until `appealable_until`)."""
+    appealable_until: datetime | None = None
+    ruled_by: str = ""
+    """The agent of a ruling open to appeal (who may not decide the appeal); empty
+    for every other outcome, as for those recorded before appeals existed."""
+
+
+@dataclass(frozen=True)
+class Appeal:
+    """A party's appeal of a ruling, and once decided, the decision."""
+
+    appealed_by: Actor
+    reason: str
+    appealed_at: datetime
+    ruled_by: str
+    """The agent whose ruling is appealed: another agent decides the appeal."""
+    decision: AppealDecision | None = None
+    decided_by: str | None = None
+    rationale: str = ""
+    decided_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from domain.errors import DisputeNotFound, DomainError, InvalidValue, NotParty, 
 from domain.validation import party
 from domain.values import PARTIES, Actor, Role
 
-B, S, AG, AU, AN = Role.BUYER, Role.SELLER, Role.AGENT, Role.AUDITOR, Role.ANALYST
+B, S, AG, AU, AN, PL = Role.BUYER, Role.SELLER, Role.AGENT, Role.AUDITOR, Role.ANALYST, Role.PLATFORM
 
 NOT_YOURS = "no dispute with this id is visible to you"
 
@@ -71,6 +71,11 @@ def may_read_message(viewer: Role, visible_to: Collection[str]) -> bool:
     return viewer not in PARTIES or viewer in visible_to
 
 
+def reads_message_bodies(viewer: Role) -> bool:
+    """Analysts and the platform's integration account see that messages exist, never their bodies."""
+    return viewer not in (Role.ANALYST, Role.PLATFORM)
+
+
 def message_audience(author: Role, to: Role | None, *, private: bool) -> tuple[Role, ...]:
     """Who may read a new message. Once a dispute has gone to review, each party's
     messages are visible to the agent and that party only (PayPal's rule)."""
@@ -99,11 +104,12 @@ class Read(StrEnum):
     AUDIT_LOG = "audit_log"
     STATISTICS = "statistics"
     EVENTS = "events"
+    ORDER = "order"
 
 
 READERS: dict[Read, frozenset[Role]] = {
-    Read.DISPUTE: frozenset({B, S, AG, AU, AN}),
-    Read.DISPUTE_LIST: frozenset({B, S, AG, AU, AN}),
+    Read.DISPUTE: frozenset({B, S, AG, AU, AN, PL}),
+    Read.DISPUTE_LIST: frozenset({B, S, AG, AU, AN, PL}),
     Read.TIMELINE: frozenset({B, S, AG, AU}),
     Read.HISTORY: frozenset({AG, AU}),
     Read.STATE_AS_OF: frozenset({AG, AU}),
@@ -113,7 +119,8 @@ READERS: dict[Read, frozenset[Role]] = {
     Read.SELLER_LIST: frozenset({AG, AU, AN}),
     Read.AUDIT_LOG: frozenset({AU}),
     Read.STATISTICS: frozenset({AG, AU, AN}),
-    Read.EVENTS: frozenset({B, S, AG, AU}),  # the feed, the stream and webhooks
+    Read.EVENTS: frozenset({B, S, AG, AU, PL}),  # the feed, the stream and webhooks
+    Read.ORDER: frozenset({B, S, AG, AU, PL}),  # parties: only their own orders (domain.order)
 }
 
 

@@ -21,7 +21,8 @@ class DisputeList(EvolvingProjection):
 
     name = "dispute_list"
     tables = ("dispute_summaries",)
-    layout = 2  # 2: indexes for the order_id, updated, escalated, outcome and deadline filters and orders
+    layout = 3  # 2: assigned_agent (claims) and its index; 3: indexes for the order_id, updated, escalated,
+    # outcome and deadline filters and orders
 
     @classmethod
     def ddl(cls) -> list[str]:
@@ -34,7 +35,7 @@ class DisputeList(EvolvingProjection):
             "outcome text, resolved_how text, refund_minor :bigint:, seller_at_fault :bool:, "
             "deadlines :json: NOT NULL, next_deadline_at :time:, opened_at :time: NOT NULL, "
             "updated_at :time: NOT NULL, closed_at :time:, version :int: NOT NULL, last_position :bigint: NOT NULL, "
-            "document :json:)",
+            "document :json:, assigned_agent text)",
             "CREATE INDEX IF NOT EXISTS {ix_summaries_opened} ON {dispute_summaries} (opened_at, dispute_id)",
             "CREATE INDEX IF NOT EXISTS {ix_summaries_seller} ON {dispute_summaries} (seller_id, opened_at)",
             "CREATE INDEX IF NOT EXISTS {ix_summaries_buyer} ON {dispute_summaries} (buyer_id, opened_at)",
@@ -45,6 +46,7 @@ class DisputeList(EvolvingProjection):
             "CREATE INDEX IF NOT EXISTS {ix_summaries_deadline} ON {dispute_summaries} (next_deadline_at, dispute_id)",
             "CREATE INDEX IF NOT EXISTS {ix_summaries_outcome} ON {dispute_summaries} (outcome, opened_at)",
             "CREATE INDEX IF NOT EXISTS {ix_summaries_escalated} ON {dispute_summaries} (escalated, opened_at)",
+            "CREATE INDEX IF NOT EXISTS {ix_summaries_agent} ON {dispute_summaries} (assigned_agent, opened_at)",
         ]
 
     def load(self, dispute_id: str) -> Dispute:
@@ -87,6 +89,7 @@ def summary(d: Dispute) -> dict[str, Any]:
         "closed_at": d.closed_at,
         "version": d.version,
         "document": documents.encode(d),
+        "assigned_agent": d.assigned_agent,
     }
 
 
@@ -119,6 +122,9 @@ class Filters:
     updated_after: datetime | None = None
     updated_before: datetime | None = None
     deadline_before: datetime | None = None
+    assigned_agent: str | None = None
+    unassigned: bool = False
+    """Only disputes no agent has claimed."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +174,11 @@ def query(
         if (value := getattr(filters, name)) is not None:
             where.append(condition)
             params.append(value)
+    if filters.assigned_agent is not None:
+        where.append("assigned_agent = %s")
+        params.append(filters.assigned_agent)
+    if filters.unassigned:
+        where.append("assigned_agent IS NULL")
     if after:
         condition, values = order.after(*after)
         where.append(condition)

@@ -91,7 +91,7 @@ def compute(cur: Cursor, names: list[str], where: str, params: list[Any], at: da
         return [(tuple(r[KEYS[n]] for n in names), r) for r in cur.all()]
 
     groups: dict[Key, dict[str, Any]] = {}
-    breached = "sla_breached OR (status = 'under_review' AND review_due_at < %s)"
+    breached = "sla_breached OR (status IN ('under_review', 'under_appeal') AND review_due_at < %s)"
     for key, r in rows(
         f"SELECT {keys}, COUNT(*) AS n, SUM(CASE WHEN escalated THEN 1 ELSE 0 END) AS escalated, "
         f"SUM(CASE WHEN {breached} THEN 1 ELSE 0 END) AS breaches {source} GROUP BY {keys}",

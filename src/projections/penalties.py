@@ -64,7 +64,7 @@ class Penalties(Projection):
         self.run(
             "INSERT INTO {penalty_rows} (seller_id, dispute_id, kind, points, at, position) "
             "SELECT seller_id, dispute_id, %s, %s, %s, %s FROM {penalty_rows} "
-            "WHERE dispute_id = %s AND kind = 'opened'",
+            "WHERE dispute_id = %s AND kind = 'opened' ORDER BY position LIMIT 1",
             [kind, self.params["weights"][kind], event.timestamp, position, str(event.originator_id)],
         )
 
@@ -102,12 +102,45 @@ class Penalties(Projection):
 
     @project.register
     def _(self, event: ev.DisputeResolved, position: int) -> None:
-        if event.seller_at_fault is False:
+        if event.how == "appeal":
+            return  # scored by the AppealDecided before it
+        self.score_ruling(event, event.how, event.outcome, event.seller_at_fault, position)
+
+    @project.register
+    def _(self, event: ev.AppealDecided, position: int) -> None:
+        """An upheld ruling keeps its points; an overturned one loses them from now on,
+        and the new outcome is scored as a ruling would be."""
+        if event.decision != "overturned":
+            return
+        dispute_id = str(event.originator_id)
+        self.run(
+            "UPDATE {penalty_rows} SET removed_at = %s WHERE dispute_id = %s AND removed_at IS NULL "
+            "AND kind IN ('ruling_refund_full_at_fault', 'ruling_refund_partial_at_fault')",
+            [event.timestamp, dispute_id],
+        )
+        if event.seller_at_fault:
+            self.restore_forgiven(event, position)
+        assert event.outcome is not None, "an overturned ruling names its new outcome"
+        self.score_ruling(event, "ruling", event.outcome, event.seller_at_fault, position)
+
+    def score_ruling(
+        self, event: ev.DisputeEvent, how: str, outcome: str, seller_at_fault: bool | None, position: int
+    ) -> None:
+        if seller_at_fault is False:
             self.forgive(event)
-        elif event.seller_at_fault and event.how == "ruling" and event.outcome == Outcome.REFUND_FULL.value:
+        elif seller_at_fault and how == "ruling" and outcome == Outcome.REFUND_FULL.value:
             self.penalise(event, "ruling_refund_full_at_fault", position)
-        elif event.seller_at_fault and event.how == "ruling" and event.outcome == Outcome.REFUND_PARTIAL.value:
+        elif seller_at_fault and how == "ruling" and outcome == Outcome.REFUND_PARTIAL.value:
             self.penalise(event, "ruling_refund_partial_at_fault", position)
+
+    def restore_forgiven(self, event: ev.DisputeEvent, position: int) -> None:
+        """The overturned ruling had forgiven the +1 and +2 (seller not at fault): they count again from now."""
+        self.run(
+            "INSERT INTO {penalty_rows} (seller_id, dispute_id, kind, points, at, position) "
+            "SELECT seller_id, dispute_id, kind, points, %s, %s FROM {penalty_rows} "
+            "WHERE dispute_id = %s AND kind IN ('opened', 'escalated') AND removed_at IS NOT NULL",
+            [event.timestamp, position, str(event.originator_id)],
+        )
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ became true, aggregated at query time (projections.figures).
 every version of them with the interval it was true in (`valid_from`, the
 time of the event that made it so, to `valid_until`, that of the next one),
 so figures "as of" an instant are computed from what was recorded by then,
-never guessed.
+never guessed. SLA breaches count the review, or the appeal's review, that
+outlasted its target.
 
 A dispute's status, closing, escalation and outcome are read off its evolved
 aggregate (see projections.evolving); the review's start, target and breach
@@ -94,8 +95,9 @@ class Statistics(EvolvingProjection):
         review = self.reviews.setdefault(key, Review())
         if step.entered(Status.UNDER_REVIEW):
             review.started_at = at
-        review.due_at = step.dispute.deadlines.get(Deadline.REVIEW_SLA, review.due_at)
-        if isinstance(step.event, ev.ReviewSlaBreached):
+        deadlines = step.dispute.deadlines
+        review.due_at = deadlines.get(Deadline.REVIEW_SLA) or deadlines.get(Deadline.APPEAL_REVIEW) or review.due_at
+        if isinstance(step.event, (ev.ReviewSlaBreached, ev.AppealReviewSlaBreached)):
             review.breached = True
         if step.closed and review.due_at is not None and review.due_at < at:
             review.breached = True  # closing after the target is a breach, even if no scheduler recorded it

@@ -30,7 +30,11 @@ DEADLINE_TEXT = {
     "EvidenceWindowClosed": "The evidence window closed",
     "EvidenceRequestExpired": "An evidence request expired",
     "ReviewSlaBreached": "The review took longer than its target",
+    "AppealWindowClosed": "The appeal window closed: the ruling is final",
+    "AppealReviewSlaBreached": "The appeal review took longer than its target",
 }
+STAFF_ONLY = "agent"
+"""`party_only` of entries no party sees (which agent handles a dispute)."""
 
 
 def who(event: ev.DisputeEvent) -> str:
@@ -70,12 +74,25 @@ def summary(event: ev.DisputeEvent) -> str:
         return f"Agent extended the {d['deadline'].replace('_', ' ')} deadline to {d['due_at']}"
     if isinstance(event, ev.DisputeResolved):
         refund = f" with {money_text(d['refund'])}" if d["refund"] else ""
-        return f"Resolved by {d['how']}: {d['outcome'].replace('_', ' ')}{refund}"
+        appealable = f" (open to appeal until {d['appealable_until']})" if d.get("appealable_until") else ""
+        return f"Resolved by {d['how']}: {d['outcome'].replace('_', ' ')}{refund}{appealable}"
+    if isinstance(event, ev.DisputeAppealed):
+        return f"{who(event)} appealed the ruling"
+    if isinstance(event, ev.AppealDecided):
+        return f"Agent {d['decision']} the ruling on appeal"
+    if isinstance(event, ev.DisputeClaimed):
+        taken = f", taking it over from {d['previous_agent']}: {d['reason']}" if d["forced"] else ""
+        return f"Agent {event.actor_id} claimed the dispute{taken}"
+    if isinstance(event, ev.DisputeReleased):
+        return f"Agent {event.actor_id} released the dispute"
     return DEADLINE_TEXT.get(name, name)
 
 
 def party_only(event: ev.DisputeEvent) -> str | None:
-    """The one party who may see this entry (messages after review), or None for both."""
+    """The one party who may see this entry (messages after review), `agent` for
+    entries no party sees (claims and releases), or None for both parties."""
+    if isinstance(event, (ev.DisputeClaimed, ev.DisputeReleased)):
+        return STAFF_ONLY
     if isinstance(event, ev.MessagePosted):
         readers = [p for p in PARTIES if may_read_message(p, event.visible_to)]
         return readers[0].value if len(readers) == 1 else None
@@ -145,9 +162,9 @@ class TimelineEntry:
 def entries(db: Database, dispute_id: UUID, viewer_role: Role, after: int = 0, limit: int = 50) -> list[TimelineEntry]:
     """A dispute's timeline in order; parties do not see the other party's private messages."""
     where, params = "dispute_id = %s AND position > %s", [str(dispute_id), after]
-    for hidden in (p for p in PARTIES if not may_read_message(viewer_role, (p,))):
-        where += " AND (party_only IS NULL OR party_only <> %s)"
-        params.append(hidden.value)
+    if viewer_role in PARTIES:  # the other party's private entries and staff-only ones are hidden
+        where += " AND (party_only IS NULL OR party_only = %s)"
+        params.append(viewer_role.value)
     with db.reading() as cur:
         cur.run(
             f"SELECT * FROM {{timeline_entries}} WHERE {where} ORDER BY position LIMIT %s",  # noqa: S608 - fixed text

@@ -11,9 +11,18 @@ from uuid import UUID
 from domain.application import DisputeApp
 from domain.dispute import Dispute
 from domain.errors import DisputeNotFound
+from domain.order import OrderNotFound, order_aggregate_id
 from domain.values import Actor
-from domain.visibility import Read, ensure_may_read_of_dispute
-from service.recorded import ChainReport, RecordedEvent, decode, positioned, recorded_page, verify_chain
+from domain.visibility import Read, ensure_may_read, ensure_may_read_of_dispute
+from service.recorded import (
+    ORDER_TOPIC,
+    ChainReport,
+    RecordedEvent,
+    decode,
+    positioned,
+    recorded_page,
+    verify_chain,
+)
 
 
 class VersionNotFound(DisputeNotFound):
@@ -95,3 +104,23 @@ def replay(app: DisputeApp, dispute_id: UUID, page: int = 500) -> Iterator[tuple
             assert isinstance(dispute, Dispute)
             yield decode(app.mapper, notification), dispute
         after = stored[-1].originator_version
+
+
+# -------------------------------------------------------------------- orders
+def order_history(app: DisputeApp, order_id: str, actor: Actor, after: int, limit: int) -> list[RecordedEvent]:
+    """An order's events as recorded (agents, auditors: the same readers as a dispute's)."""
+    ensure_may_read(actor, Read.HISTORY)
+    aggregate_id = order_aggregate_id(order_id)
+    events = recorded_page(app, aggregate_id, after=after, limit=limit)
+    if not events and not exists(app, aggregate_id):
+        raise OrderNotFound(f"no order {order_id}")
+    return events
+
+
+def order_verify(app: DisputeApp, order_id: str, actor: Actor) -> ChainReport:
+    """Recompute an order's hash chain (auditors), as for a dispute's."""
+    ensure_may_read(actor, Read.VERIFY)
+    report = verify_chain(app, order_aggregate_id(order_id), creates=frozenset({ORDER_TOPIC}))
+    if report.events == 0:
+        raise OrderNotFound(f"no order {order_id}")
+    return report

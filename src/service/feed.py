@@ -22,9 +22,13 @@ from typing import Any
 from uuid import UUID
 
 from domain import events as ev
+from domain import order_events as oe
 from domain.application import DisputeApp
+from domain.chain import normalise
+from domain.order import may_see_order
 from domain.values import Actor
-from domain.visibility import may_see
+from domain.visibility import may_see, reads_message_bodies
+from projections.common import METADATA
 from projections.timeline import entry_data, shown_to
 
 BATCH = 500
@@ -33,19 +37,22 @@ EVENT_TOPICS: dict[str, str] = {
     cls.__name__: f"{cls.__module__}:{cls.__qualname__}"
     for cls in vars(ev).values()
     if isinstance(cls, type) and issubclass(cls, ev.DisputeEvent) and cls not in (ev.DisputeEvent, ev.DeadlinesChanged)
-}
+} | {cls.__name__: f"{cls.__module__}:{cls.__qualname__}" for cls in (oe.OrderRegistered, oe.OrderUpdated)}
+"""Every event type the feed shows: the dispute's, and the order's (domain.order_events)."""
 
 
-def event_uuid(dispute_id: UUID, version: int) -> UUID:
+def event_uuid(aggregate_id: UUID, version: int) -> UUID:
     """A stable id per event (the same on every read and every webhook retry)."""
-    return uuid.uuid5(dispute_id, str(version))
+    return uuid.uuid5(aggregate_id, str(version))
 
 
 @dataclass(frozen=True)
 class EventItem:
     id: UUID
     position: int
-    dispute_id: UUID
+    dispute_id: UUID | None
+    """None for an order's event."""
+    order_id: str
     type: str
     version: int
     actor_id: str
@@ -57,7 +64,8 @@ class EventItem:
         return {
             "id": str(self.id),
             "position": self.position,
-            "dispute_id": str(self.dispute_id),
+            "dispute_id": str(self.dispute_id) if self.dispute_id is not None else None,
+            "order_id": self.order_id,
             "type": self.type,
             "version": self.version,
             "actor": {"id": self.actor_id, "role": self.actor_role},
@@ -70,6 +78,7 @@ class EventItem:
 class Parties:
     buyer_id: str
     seller_id: str
+    order_id: str
 
 
 @dataclass(frozen=True)
@@ -113,7 +122,9 @@ class EventFeed:
                     continue
                 event = self.app.mapper.to_domain_event(notification)
                 if isinstance(event, ev.DisputeEvent) and self.shows(actor, event):
-                    items.append(item_of(event, notification.id))
+                    items.append(item_of(event, notification.id, self.parties(event).order_id, actor))
+                elif isinstance(event, oe.OrderEvent) and may_see_order(actor, event):
+                    items.append(order_item_of(event, notification.id))
                     if len(items) > limit:  # one more than asked: more remain
                         return FeedPage(items[:limit], True, items[limit - 1].position)
             if len(batch) < want:
@@ -129,7 +140,7 @@ class EventFeed:
             found = self._parties.get(dispute_id)
         if found is None:
             opened = event if isinstance(event, ev.DisputeOpened) else self._opened(dispute_id)
-            found = Parties(opened.buyer_id, opened.seller_id)
+            found = Parties(opened.buyer_id, opened.seller_id, opened.order_id)
             with self._lock:
                 self._parties[dispute_id] = found
                 while len(self._parties) > self.cache_size:
@@ -143,17 +154,38 @@ class EventFeed:
         return opened
 
 
-def item_of(event: ev.DisputeEvent, position: int) -> EventItem:
+def item_of(event: ev.DisputeEvent, position: int, order_id: str, viewer: Actor) -> EventItem:
+    data = entry_data(event)
+    if isinstance(event, ev.MessagePosted) and not reads_message_bodies(viewer.role):
+        data["body"] = None  # as the dispute shows it them: the message exists, its body is not theirs
     return EventItem(
         id=event_uuid(event.originator_id, event.originator_version),
         position=position,
         dispute_id=event.originator_id,
+        order_id=order_id,
         type=type(event).__name__,
         version=event.originator_version,
         actor_id=event.actor_id,
         actor_role=event.actor_role,
         occurred_at=event.timestamp,
-        data=entry_data(event),
+        data=data,
+    )
+
+
+def order_item_of(event: oe.OrderEvent, position: int) -> EventItem:
+    """An order's event: no dispute, its order's id, and the order's terms as data."""
+    data: dict[str, Any] = normalise({k: v for k, v in vars(event).items() if k not in METADATA})
+    return EventItem(
+        id=event_uuid(event.originator_id, event.originator_version),
+        position=position,
+        dispute_id=None,
+        order_id=event.order_id,
+        type=type(event).__name__,
+        version=event.originator_version,
+        actor_id=event.actor_id,
+        actor_role=event.actor_role,
+        occurred_at=event.timestamp,
+        data=data,
     )
 
 

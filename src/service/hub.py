@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from domain.application import DisputeApp
+from domain.order_book import OrderBook
 from projections import base
 from projections.catalog import PROJECTIONS
 from projections.db import Database
@@ -16,6 +17,7 @@ from service.commands import CommandService
 from service.evidence import EvidenceUploads
 from service.feed import CommitSignal, EventFeed
 from service.metrics import Metrics
+from service.orders import Orders
 from service.ports import BlobStore, IdempotencyStore
 from service.rate_limits import RateLimits
 from service.settings import Settings
@@ -53,12 +55,14 @@ class Services:
     feed: EventFeed = field(init=False)
     webhooks: Webhooks | None = field(init=False)
     rate_limits: RateLimits = field(init=False)
+    orders: Orders = field(init=False)
 
     def __post_init__(self) -> None:
         self.rate_limits = RateLimits(self.settings)
         self.commands = CommandService(self.app, self.idempotency)
         self.evidence = EvidenceUploads(self.app, self.blobs, self.clock)
         self.feed = EventFeed(self.app)
+        self.orders = Orders(OrderBook(self.app, require_known=self.settings.require_known_orders))
         store = self.webhook_store
         self.webhooks = Webhooks(store, self.feed, self.settings, self.clock) if store is not None else None
         self.app.listeners.append(self.commits.notify)

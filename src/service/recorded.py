@@ -20,10 +20,17 @@ from eventsourcing.persistence import Mapper, Notification, StoredEvent
 from domain.application import DisputeApp
 from domain.chain import GENESIS, NotCanonical, next_chain_hash
 from domain.dispute import Dispute
+from domain.order import Order
+from domain.order_events import OrderEvent
 
 log = logging.getLogger("disputes.audit")
 DISPUTE_TOPIC_PREFIX = "domain.events:"
+ORDER_TOPIC_PREFIX = f"{OrderEvent.__module__}:"
 DISPUTE_TOPIC = f"{Dispute.__module__}:{Dispute.__qualname__}"
+ORDER_TOPIC = f"{Order.__module__}:{Order.__qualname__}"
+AGGREGATE_TOPICS = frozenset({DISPUTE_TOPIC, ORDER_TOPIC})
+"""What the first event of a chain may create: a dispute, or an order (each chained alike)."""
+DISPUTES_ONLY = frozenset({DISPUTE_TOPIC})
 PAGE = 500
 # What a stored record that is not what we wrote raises: a failed AES-GCM tag
 # or bad JSON (ValueError), a bad transcoding (TypeError, KeyError), bad zlib.
@@ -84,7 +91,7 @@ def recorded_state(mapper: Mapper[UUID], stored: StoredEvent) -> dict[str, Any]:
 def decode(mapper: Mapper[UUID], stored: Notification) -> RecordedEvent:
     try:
         fields = recorded_state(mapper, stored)
-        readable = stored.topic.startswith(DISPUTE_TOPIC_PREFIX) and isinstance(fields, dict)
+        readable = stored.topic.startswith((DISPUTE_TOPIC_PREFIX, ORDER_TOPIC_PREFIX)) and isinstance(fields, dict)
     except UNREADABLE as e:
         log.warning("event %s v%s cannot be decoded: %r", stored.originator_id, stored.originator_version, e)
         fields, readable = {}, False
@@ -120,15 +127,16 @@ def dispute_ids(app: DisputeApp, page: int = 1000) -> Iterator[UUID]:
         after = ids[-1]
 
 
-def verify_chain(app: DisputeApp, dispute_id: UUID) -> ChainReport:
-    """Recompute the chain from the stored events; name the first bad version."""
+def verify_chain(app: DisputeApp, dispute_id: UUID, creates: frozenset[str] = DISPUTES_ONLY) -> ChainReport:
+    """Recompute the chain from the stored events; name the first bad version.
+    `creates`: the aggregates its first event may create (a dispute, unless told)."""
     snapshot = latest_snapshot(app, dispute_id)
     previous, count, hash_at_snapshot = GENESIS, 0, None
     first_bad: tuple[int, str] | None = None
     for count, event in enumerate(recorded_events(app, dispute_id), start=1):
         if first_bad:
             continue
-        problem = event_problem(event, count, previous, dispute_id)
+        problem = event_problem(event, count, previous, dispute_id, creates)
         if problem:
             first_bad = (count, problem)
             continue
@@ -146,13 +154,16 @@ def verify_chain(app: DisputeApp, dispute_id: UUID) -> ChainReport:
     return ChainReport(True, count, None, previous if count else None)
 
 
-def event_problem(event: RecordedEvent, expected_version: int, previous: str, dispute_id: UUID) -> str | None:
+def event_problem(
+    event: RecordedEvent, expected_version: int, previous: str, dispute_id: UUID, creates: frozenset[str]
+) -> str | None:
     if event.version != expected_version:
         return f"version {expected_version} is missing (the next stored event is version {event.version})"
     if not event.readable:
         return f"version {expected_version} cannot be decoded"
-    if expected_version == 1 and event.fields.get("originator_topic") != DISPUTE_TOPIC:
-        return "version 1 does not create a Dispute"
+    if expected_version == 1 and event.fields.get("originator_topic") not in creates:
+        names = " or ".join(sorted(topic.rsplit(":", 1)[-1] for topic in creates))
+        return f"version 1 does not create a{'n' if names[0] in 'AEIOU' else ''} {names}"
     try:
         expected = next_chain_hash(previous, dispute_id, event.version, event.type, event.fields)
     except NotCanonical as e:

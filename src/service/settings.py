@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     return_receipt_window: timedelta = timedelta(days=10)
     evidence_window: timedelta = timedelta(days=7)
     review_sla: timedelta = timedelta(days=7)
+    appeal_window: timedelta = timedelta(days=10)
     penalty_window: timedelta = timedelta(days=90)
     penalty_weights: str = Field(default="", description='JSON overrides, e.g. {"opened": 2}')
     scheduler_interval: timedelta = timedelta(seconds=1)
@@ -93,6 +94,9 @@ class Settings(BaseSettings):
     )
     keep_alive_timeout: timedelta = Field(default=timedelta(seconds=5), description="idle keep-alive connections")
     max_messages_per_dispute: int = Field(default=1000, gt=0)
+    require_known_orders: bool = Field(
+        default=False, description="refuse disputes on orders the platform never registered (404 order_unknown)"
+    )
     rate_limit_storage: str = Field(default="memory://", description="memory:// or redis://host:port/db")
     rate_limit_prefix: str = Field(default="disputes", min_length=1, description="key prefix in the storage")
     command_rate: int = Field(default=50, gt=0, description="commands per second per actor, sustained")
@@ -150,6 +154,7 @@ class Settings(BaseSettings):
         "return_receipt_window",
         "evidence_window",
         "review_sla",
+        "appeal_window",
         "penalty_window",
         "scheduler_interval",
         "stream_heartbeat",
@@ -257,6 +262,7 @@ class Settings(BaseSettings):
             return_receipt_window=self.return_receipt_window,
             evidence_window=self.evidence_window,
             review_sla=self.review_sla,
+            appeal_window=self.appeal_window,
             max_evidence_bytes_per_party=self.max_evidence_bytes_per_party,
             max_messages_per_dispute=self.max_messages_per_dispute,
         )

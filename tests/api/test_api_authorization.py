@@ -27,18 +27,19 @@ from domain.values import Role
 from support.api import PNG, Caller, Parties, bad_authorizations, evidence_files, ok, opening, usd, usd_offer
 from support.stores import settings_for
 
-ROLES = ("buyer", "seller", "agent", "auditor", "analyst")
+ROLES = ("buyer", "seller", "agent", "auditor", "analyst", "platform")
 Row = dict[str, tuple[int, int]]
 
 
-def row(buyer: tuple[int, int], seller: tuple[int, int], agent: int, auditor: int, analyst: int) -> Row:
-    """Expected (own, other) statuses per role; staff see every dispute alike."""
+def row(buyer: tuple[int, int], seller: tuple[int, int], agent: int, auditor: int, analyst: int, platform: int) -> Row:
+    """Expected (own, other) statuses per role; staff and the platform see every dispute alike."""
     return {
         "buyer": buyer,
         "seller": seller,
         "agent": (agent, agent),
         "auditor": (auditor, auditor),
         "analyst": (analyst, analyst),
+        "platform": (platform, platform),
     }
 
 
@@ -81,35 +82,46 @@ def open_body(d: dict[str, Any], whose: str) -> Any:
 D = "/v1/disputes/{dispute_id}"
 ENDPOINTS = [
     # ------------------------------------------------------------- reads
-    Endpoint("read dispute", "GET", D, "awaiting_seller", row((200, 404), (200, 404), 200, 200, 200)),
-    Endpoint("list disputes", "GET", "/v1/disputes", "awaiting_seller", row((200, 200), (200, 200), 200, 200, 200)),
-    Endpoint("timeline", "GET", D + "/timeline", "awaiting_seller", row((200, 404), (200, 404), 200, 200, 403)),
+    Endpoint("read dispute", "GET", D, "awaiting_seller", row((200, 404), (200, 404), 200, 200, 200, 200)),
+    Endpoint(
+        "list disputes", "GET", "/v1/disputes", "awaiting_seller", row((200, 200), (200, 200), 200, 200, 200, 200)
+    ),
+    Endpoint("timeline", "GET", D + "/timeline", "awaiting_seller", row((200, 404), (200, 404), 200, 200, 403, 403)),
     Endpoint(
         "seller score",
         "GET",
         "/v1/sellers/{seller_id}/score",
         "awaiting_seller",
-        row((403, 403), (200, 403), 200, 200, 200),
+        row((403, 403), (200, 403), 200, 200, 200, 403),
     ),
-    Endpoint("seller ranking", "GET", "/v1/sellers", "awaiting_seller", row((403, 403), (403, 403), 200, 200, 200)),
-    Endpoint("statistics", "GET", "/v1/stats/disputes", "awaiting_seller", row((403, 403), (403, 403), 200, 200, 200)),
+    Endpoint(
+        "seller ranking", "GET", "/v1/sellers", "awaiting_seller", row((403, 403), (403, 403), 200, 200, 200, 403)
+    ),
+    Endpoint(
+        "statistics", "GET", "/v1/stats/disputes", "awaiting_seller", row((403, 403), (403, 403), 200, 200, 200, 403)
+    ),
     Endpoint(
         "download evidence",
         "GET",
         D + "/evidence/{evidence_id}/content",
         "with_evidence",
-        row((200, 404), (200, 404), 200, 200, 403),
+        row((200, 404), (200, 404), 200, 200, 403, 403),
     ),
     # ---------------------------------------------------------- commands
     Endpoint(
-        "open dispute", "POST", "/v1/disputes", "awaiting_seller", row((201, 409), (403, 403), 403, 403, 403), open_body
+        "open dispute",
+        "POST",
+        "/v1/disputes",
+        "awaiting_seller",
+        row((201, 409), (403, 403), 403, 403, 403, 403),
+        open_body,
     ),
     Endpoint(
         "propose offer",
         "POST",
         D + "/offers",
         "awaiting_seller",
-        row((409, 404), (201, 404), 403, 403, 403),
+        row((409, 404), (201, 404), 403, 403, 403, 403),
         const(usd_offer(900)),
     ),
     Endpoint(
@@ -117,7 +129,7 @@ ENDPOINTS = [
         "POST",
         D + "/offers/{offer_id}/accept",
         "awaiting_seller",
-        row((409, 404), (200, 404), 403, 403, 403),
+        row((409, 404), (200, 404), 403, 403, 403, 403),
         const({"note": "fine"}),
     ),
     Endpoint(
@@ -125,7 +137,7 @@ ENDPOINTS = [
         "POST",
         D + "/offers/{offer_id}/reject",
         "awaiting_seller",
-        row((409, 404), (200, 404), 403, 403, 403),
+        row((409, 404), (200, 404), 403, 403, 403, 403),
         const({"reason": "too much"}),
     ),
     Endpoint(
@@ -133,7 +145,7 @@ ENDPOINTS = [
         "POST",
         D + "/evidence",
         "awaiting_seller",
-        row((201, 404), (201, 404), 201, 403, 403),
+        row((201, 404), (201, 404), 201, 403, 403, 403),
         upload=True,
     ),
     Endpoint(
@@ -141,7 +153,7 @@ ENDPOINTS = [
         "POST",
         D + "/messages",
         "awaiting_seller",
-        row((201, 404), (201, 404), 201, 403, 403),
+        row((201, 404), (201, 404), 201, 403, 403, 403),
         const({"body": "hello"}),
     ),
     Endpoint(
@@ -149,7 +161,7 @@ ENDPOINTS = [
         "POST",
         D + "/escalate",
         "negotiating",
-        row((200, 404), (200, 404), 403, 403, 403),
+        row((200, 404), (200, 404), 403, 403, 403, 403),
         const({"reason": "stuck"}),
     ),
     Endpoint(
@@ -157,7 +169,7 @@ ENDPOINTS = [
         "POST",
         D + "/withdraw",
         "awaiting_seller",
-        row((200, 404), (403, 404), 403, 403, 403),
+        row((200, 404), (403, 404), 403, 403, 403, 403),
         const({"reason": "sorted"}),
     ),
     Endpoint(
@@ -165,7 +177,7 @@ ENDPOINTS = [
         "POST",
         D + "/return-shipment",
         "awaiting_return",
-        row((200, 404), (403, 404), 403, 403, 403),
+        row((200, 404), (403, 404), 403, 403, 403, 403),
         const({"carrier": "UPS", "tracking_number": "1Z999"}),
     ),
     Endpoint(
@@ -173,7 +185,7 @@ ENDPOINTS = [
         "POST",
         D + "/return-receipt",
         "return_in_transit",
-        row((403, 404), (200, 404), 403, 403, 403),
+        row((403, 404), (200, 404), 403, 403, 403, 403),
         const({"condition": "received_ok", "note": "fine"}),
     ),
     Endpoint(
@@ -181,7 +193,7 @@ ENDPOINTS = [
         "POST",
         D + "/evidence-requests",
         "under_review",
-        row((403, 404), (403, 404), 201, 403, 403),
+        row((403, 404), (403, 404), 201, 403, 403, 403),
         const({"party": "buyer", "note": "receipt please", "due_in": "P2D"}),
     ),
     Endpoint(
@@ -189,7 +201,7 @@ ENDPOINTS = [
         "POST",
         D + "/deadline-extensions",
         "awaiting_seller",
-        row((403, 404), (403, 404), 200, 403, 403),
+        row((403, 404), (403, 404), 200, 403, 403, 403),
         const({"deadline": "seller_response", "extend_by": "P1D", "reason": "holiday"}),
     ),
     Endpoint(
@@ -197,16 +209,49 @@ ENDPOINTS = [
         "POST",
         D + "/ruling",
         "under_review",
-        row((403, 404), (403, 404), 200, 403, 403),
+        row((403, 404), (403, 404), 200, 403, 403, 403),
         const({"outcome": "refund_partial", "refund": usd(500), "seller_at_fault": True, "rationale": "photos"}),
     ),
+    Endpoint(
+        "appeal a ruling",
+        "POST",
+        D + "/appeal",
+        "ruled",
+        row((200, 404), (200, 404), 403, 403, 403, 403),
+        const({"reason": "look again"}),
+    ),
+    Endpoint(
+        "decide an appeal",
+        "POST",
+        D + "/appeal-decision",
+        "under_appeal",
+        row((403, 404), (403, 404), 200, 403, 403, 403),
+        const({"decision": "upheld", "rationale": "the ruling stands"}),
+    ),
+    Endpoint("claim", "POST", D + "/claim", "under_review", row((403, 404), (403, 404), 200, 403, 403, 403), const({})),
     # ------------------------------- the status forbids it (409), unless the role never may (403)
+    Endpoint(
+        "appeal an agreement",
+        "POST",
+        D + "/appeal",
+        "resolved",
+        row((409, 404), (409, 404), 403, 403, 403, 403),
+        const({"reason": "changed my mind"}),
+    ),
+    Endpoint(
+        "release a dispute nobody holds",
+        "POST",
+        D + "/release",
+        "under_review",
+        row((403, 404), (403, 404), 409, 403, 403, 403),
+        const({"reason": "done"}),
+    ),
     Endpoint(
         "escalate before the seller responded",
         "POST",
         D + "/escalate",
         "awaiting_seller",
-        row((409, 404), (409, 404), 403, 403, 403),
+        row((409, 404), (409, 404), 403, 403, 403, 403),
         const({"reason": "now"}),
     ),
     Endpoint(
@@ -214,7 +259,7 @@ ENDPOINTS = [
         "POST",
         D + "/return-shipment",
         "awaiting_seller",
-        row((409, 404), (403, 404), 403, 403, 403),
+        row((409, 404), (403, 404), 403, 403, 403, 403),
         const({"carrier": "UPS", "tracking_number": "1Z999"}),
     ),
     Endpoint(
@@ -222,7 +267,7 @@ ENDPOINTS = [
         "POST",
         D + "/ruling",
         "awaiting_seller",
-        row((403, 404), (403, 404), 409, 403, 403),
+        row((403, 404), (403, 404), 409, 403, 403, 403),
         const({"outcome": "no_refund", "seller_at_fault": False, "rationale": "too early"}),
     ),
     Endpoint(
@@ -230,7 +275,7 @@ ENDPOINTS = [
         "POST",
         D + "/messages",
         "withdrawn",
-        row((409, 404), (409, 404), 409, 403, 403),
+        row((409, 404), (409, 404), 409, 403, 403, 403),
         const({"body": "still there?"}),
     ),
     Endpoint(
@@ -238,7 +283,7 @@ ENDPOINTS = [
         "POST",
         D + "/offers/{offer_id}/accept",
         "negotiating_first_offer",
-        row((409, 404), (409, 404), 403, 403, 403),
+        row((409, 404), (409, 404), 403, 403, 403, 403),
         const({"note": "fine"}),
     ),
 ]
@@ -249,20 +294,29 @@ ENDPOINTS = [
 # matrix (role x own / someone else's subscription) is in tests/api/test_webhooks.py.
 HOOK = {"url": "http://127.0.0.1:9/hook", "event_types": ["*"]}
 EVENT_ENDPOINTS = [
-    Endpoint("event feed", "GET", "/v1/events", "awaiting_seller", row((200, 200), (200, 200), 200, 200, 403)),
+    Endpoint("event feed", "GET", "/v1/events", "awaiting_seller", row((200, 200), (200, 200), 200, 200, 403, 200)),
     Endpoint(
-        "event stream", "GET", "/v1/events/stream", "awaiting_seller", row((200, 200), (200, 200), 200, 200, 403)
+        "event stream", "GET", "/v1/events/stream", "awaiting_seller", row((200, 200), (200, 200), 200, 200, 403, 200)
     ),
-    Endpoint("list webhooks", "GET", "/v1/webhooks", "awaiting_seller", row((200, 200), (200, 200), 200, 200, 403)),
+    Endpoint(
+        "list webhooks", "GET", "/v1/webhooks", "awaiting_seller", row((200, 200), (200, 200), 200, 200, 403, 200)
+    ),
     Endpoint(
         "create webhook",
         "POST",
         "/v1/webhooks",
         "awaiting_seller",
-        row((201, 201), (201, 201), 201, 201, 403),
+        row((201, 201), (201, 201), 201, 201, 403, 201),
         const(HOOK),
     ),
 ]
+ORDER_ROUTES = {
+    ("PUT", "/v1/orders/{order_id}"),
+    ("GET", "/v1/orders/{order_id}"),
+    ("GET", "/v1/orders/{order_id}/history"),
+    ("GET", "/v1/orders/{order_id}/verify"),
+}
+"""Orders are not disputes: their matrix (role x own / someone else's order) is in tests/api/test_orders.py."""
 WEBHOOK_ROUTES = {
     ("GET", "/v1/webhooks/{webhook_id}"),
     ("PATCH", "/v1/webhooks/{webhook_id}"),
@@ -273,32 +327,32 @@ WEBHOOK_ROUTES = {
 }
 
 PUBLIC = [
-    Endpoint("liveness", "GET", "/healthz", "awaiting_seller", row((200, 200), (200, 200), 200, 200, 200)),
-    Endpoint("readiness", "GET", "/readyz", "awaiting_seller", row((200, 200), (200, 200), 200, 200, 200)),
-    Endpoint("metrics", "GET", "/metrics", "awaiting_seller", row((200, 200), (200, 200), 200, 200, 200)),
+    Endpoint("liveness", "GET", "/healthz", "awaiting_seller", row((200, 200), (200, 200), 200, 200, 200, 200)),
+    Endpoint("readiness", "GET", "/readyz", "awaiting_seller", row((200, 200), (200, 200), 200, 200, 200, 200)),
+    Endpoint("metrics", "GET", "/metrics", "awaiting_seller", row((200, 200), (200, 200), 200, 200, 200, 200)),
 ]
 
 # ------------------------------------------------------------------------------------------------
 # The auditor's endpoints (src/api/routers/audit.py). Kept apart: written alongside this test,
 # so each cell skips itself while the router is not mounted.
 AUDIT_ENDPOINTS = [
-    Endpoint("raw history", "GET", D + "/history", "awaiting_seller", row((403, 404), (403, 404), 200, 200, 403)),
+    Endpoint("raw history", "GET", D + "/history", "awaiting_seller", row((403, 404), (403, 404), 200, 200, 403, 403)),
     Endpoint(
         "state as of a version",
         "GET",
         D + "/state",
         "awaiting_seller",
-        row((403, 404), (403, 404), 200, 200, 403),
+        row((403, 404), (403, 404), 200, 200, 403, 403),
         query="?version=1",
     ),
-    Endpoint("verify chain", "GET", D + "/verify", "awaiting_seller", row((403, 404), (403, 404), 403, 200, 403)),
-    Endpoint("audit log", "GET", "/v1/audit", "awaiting_seller", row((403, 403), (403, 403), 403, 200, 403)),
+    Endpoint("verify chain", "GET", D + "/verify", "awaiting_seller", row((403, 404), (403, 404), 403, 200, 403, 403)),
+    Endpoint("audit log", "GET", "/v1/audit", "awaiting_seller", row((403, 403), (403, 403), 403, 200, 403, 403)),
     Endpoint(
         "audit export",
         "GET",
         "/v1/audit/export",
         "awaiting_seller",
-        row((403, 403), (403, 403), 403, 200, 403),
+        row((403, 403), (403, 403), 403, 200, 403, 403),
         query="?format=jsonl",
     ),
 ]
@@ -372,7 +426,7 @@ class World:
 
 
 PROBLEM_CODES = {401: {"unauthorized"}, 403: {"role_not_allowed"}, 404: {"not_party"}}
-PROBLEM_CODES[409] = {"invalid_transition", "dispute_exists"}
+PROBLEM_CODES[409] = {"invalid_transition", "dispute_exists", "not_claimant"}
 
 
 def assert_problem_code(response: Any) -> None:
@@ -450,7 +504,7 @@ def test_operations_endpoints_answer_anyone(world: World, endpoint: Endpoint) ->
 
 
 def test_the_matrix_covers_every_route(world: World) -> None:
-    covered = {(e.method, e.route) for e in ALL + PUBLIC} | WEBHOOK_ROUTES
+    covered = {(e.method, e.route) for e in ALL + PUBLIC} | WEBHOOK_ROUTES | ORDER_ROUTES
     assert mounted(world) - covered == set()
 
 
@@ -464,6 +518,7 @@ def test_a_missing_dispute_looks_like_someone_elses_to_buyers_and_sellers(world:
         "agent": "dispute_not_found",
         "auditor": "dispute_not_found",
         "analyst": "dispute_not_found",
+        "platform": "dispute_not_found",
     }
     foreign = world.shared("awaiting_seller", "other")
     buyer = world.callers["own"]["buyer"]
@@ -483,6 +538,7 @@ def test_lists_show_buyers_and_sellers_only_their_own_disputes(world: World) -> 
         "agent": (True, True),
         "auditor": (True, True),
         "analyst": (True, True),
+        "platform": (True, True),
     }
 
 

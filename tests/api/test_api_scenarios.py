@@ -178,6 +178,8 @@ def test_return_and_refund_with_shipment_and_receipt(client: TestClient) -> None
         "seller_at_fault": None,
         "rationale": "all good",
         "resolved_at": final["outcome"]["resolved_at"],
+        "final": True,
+        "appealable_until": None,
     }
     listed = wait_for(lambda: buyer.get("/v1/disputes?status=resolved").json()["items"], lambda items: len(items) == 1)
     assert [d["id"] for d in listed] == [dispute["id"]]

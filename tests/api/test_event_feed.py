@@ -53,7 +53,8 @@ def test_each_role_reads_exactly_its_timelines_in_position_order(client: TestCli
         Role.AUDITOR: ["seller to agent", "buyer to agent"],
     }[role]
     item = items[0]
-    assert set(item) == {"id", "position", "dispute_id", "type", "version", "actor", "occurred_at", "data"}
+    assert set(item) == {"id", "position", "dispute_id", "order_id", "type", "version", "actor", "occurred_at", "data"}
+    assert item["order_id"] == "order-a"
     assert item["type"] == "DisputeOpened" and item["actor"] == {"id": "buyer-1", "role": "buyer"}
 
 

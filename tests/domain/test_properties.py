@@ -15,11 +15,14 @@ from domain.dispute import Dispute
 from domain.errors import DomainError
 from domain.values import (
     Context,
+    Deadline,
     Money,
     OfferStatus,
     Reason,
     Remedy,
+    ResolvedHow,
     Role,
+    Status,
 )
 from support.builders import BUYER, ORDER_AMOUNT, SELLER, T0, state_of
 from support.command_mixes import POLICY, PREFIXES, STEPS, opened, step
@@ -37,7 +40,24 @@ def check_invariants(d: Dispute) -> None:
     if d.resolution and d.resolution.refund:
         assert d.resolution.refund.amount_minor <= ORDER_AMOUNT.amount_minor
     if d.status.is_terminal:
-        assert d.deadlines == {} and d.party_to_act is None
+        assert d.party_to_act is None
+        # The one deadline a closed dispute keeps: the appeal window of a ruling not yet final.
+        resolution = d.resolution
+        if resolution is not None and not resolution.final:
+            assert resolution.how is ResolvedHow.RULING and d.appeal is None
+            assert d.deadlines == {Deadline.APPEAL_WINDOW: resolution.appealable_until}
+        else:
+            assert d.deadlines == {}
+    if d.status is Status.UNDER_APPEAL:
+        assert d.appeal is not None and d.appeal.decision is None and d.party_to_act is Role.AGENT
+        assert d.resolution is not None and d.resolution.how is ResolvedHow.RULING and not d.resolution.final
+        assert d.appeal.ruled_by == d.resolution.ruled_by != ""
+    if d.appeal is not None and d.appeal.decision is not None:
+        assert d.status is Status.RESOLVED and d.resolution is not None
+        assert d.resolution.how is ResolvedHow.APPEAL and d.resolution.final
+        assert d.appeal.decided_by != d.appeal.ruled_by, "an appeal is decided by another agent"
+    if d.status not in (Status.UNDER_REVIEW, Status.UNDER_APPEAL):
+        assert d.assigned_agent is None, "only a dispute with an agent is claimed"
     evidence_by_role: dict[Role, int] = {}
     for e in d.evidence:
         evidence_by_role[e.actor.role] = evidence_by_role.get(e.actor.role, 0) + e.size
@@ -61,14 +81,15 @@ def test_random_command_sequences_keep_every_invariant(remedy: Remedy, start: st
         app.save(live)
     for name, actor, args, minutes in steps:
         now += timedelta(minutes=minutes)
-        was_terminal, version = live.status.is_terminal, live.version
+        was_terminal, version, before_deadlines = live.status.is_terminal, live.version, dict(live.deadlines)
         try:
             STEPS[name][1](live, Context(actor, now, f"r{live.version}"), args)
         except DomainError:
             assert live.pending_events == [], "a refused command records nothing"
             assert live.version == version
             continue
-        assert not was_terminal, f"{name} by {actor} changed a {live.status} dispute"
+        reopened = name == "appeal" or (name == "expire" and Deadline.APPEAL_WINDOW in before_deadlines)
+        assert not was_terminal or reopened, f"{name} by {actor} changed a {live.status} dispute"
         app.save(live)
         check_invariants(live)
 

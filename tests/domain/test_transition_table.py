@@ -13,6 +13,7 @@ from domain.application import DisputeApp
 from domain.errors import DeadlineNotOpen, DomainError, InvalidTransition, NotParty, RoleNotAllowed
 from domain.values import (
     Actor,
+    AppealDecision,
     Deadline,
     EvidenceKind,
     Outcome,
@@ -58,6 +59,7 @@ MAIN_DEADLINE = {
     S.AWAITING_RETURN: Deadline.RETURN_SHIPPING,
     S.RETURN_IN_TRANSIT: Deadline.RETURN_RECEIPT,
     S.UNDER_REVIEW: Deadline.REVIEW_SLA,
+    S.UNDER_APPEAL: Deadline.APPEAL_REVIEW,
     S.RESOLVED: Deadline.SELLER_RESPONSE,
     S.WITHDRAWN: Deadline.SELLER_RESPONSE,
 }
@@ -94,6 +96,12 @@ COMMANDS: dict[str, Command] = {
     "issue_ruling": lambda app, s, a: app.issue_ruling(
         s.id, s.clock.ctx(a), Outcome.REFUND_PARTIAL, usd(500), True, "evidence shows damage"
     ),
+    "appeal": lambda app, s, a: app.appeal(s.id, s.clock.ctx(a), "please look again"),
+    "decide_appeal": lambda app, s, a: app.decide_appeal(
+        s.id, s.clock.ctx(a), AppealDecision.UPHELD, None, None, None, "the ruling stands"
+    ),
+    "claim": lambda app, s, a: app.claim(s.id, s.clock.ctx(a), False, ""),
+    "release": lambda app, s, a: app.release(s.id, s.clock.ctx(a), ""),
 }
 
 
@@ -116,6 +124,10 @@ MAY = {
     "request_evidence": {Role.AGENT},
     "extend_deadline": {Role.AGENT},
     "issue_ruling": {Role.AGENT},
+    "appeal": {Role.BUYER, Role.SELLER},
+    "decide_appeal": {Role.AGENT},
+    "claim": {Role.AGENT},
+    "release": {Role.AGENT},
     "expire_deadline": {Role.SYSTEM},
 }
 
@@ -139,6 +151,10 @@ TABLE: dict[Status, dict[str, dict[Role, object]]] = {
         "request_evidence": {Ag: BAD},
         "extend_deadline": {Ag: SAME},
         "issue_ruling": {Ag: BAD},
+        "appeal": {B: BAD, Se: BAD},
+        "decide_appeal": {Ag: BAD},
+        "claim": {Ag: BAD},
+        "release": {Ag: BAD},
         "expire_deadline": {Sy: S.RESOLVED},
     },
     S.NEGOTIATING: {
@@ -154,6 +170,10 @@ TABLE: dict[Status, dict[str, dict[Role, object]]] = {
         "request_evidence": {Ag: BAD},
         "extend_deadline": {Ag: SAME},
         "issue_ruling": {Ag: BAD},
+        "appeal": {B: BAD, Se: BAD},
+        "decide_appeal": {Ag: BAD},
+        "claim": {Ag: BAD},
+        "release": {Ag: BAD},
         "expire_deadline": {Sy: S.UNDER_REVIEW},
     },
     S.AWAITING_RETURN: {
@@ -169,6 +189,10 @@ TABLE: dict[Status, dict[str, dict[Role, object]]] = {
         "request_evidence": {Ag: BAD},
         "extend_deadline": {Ag: SAME},
         "issue_ruling": {Ag: BAD},
+        "appeal": {B: BAD, Se: BAD},
+        "decide_appeal": {Ag: BAD},
+        "claim": {Ag: BAD},
+        "release": {Ag: BAD},
         "expire_deadline": {Sy: S.RESOLVED},
     },
     S.RETURN_IN_TRANSIT: {
@@ -184,6 +208,10 @@ TABLE: dict[Status, dict[str, dict[Role, object]]] = {
         "request_evidence": {Ag: BAD},
         "extend_deadline": {Ag: SAME},
         "issue_ruling": {Ag: BAD},
+        "appeal": {B: BAD, Se: BAD},
+        "decide_appeal": {Ag: BAD},
+        "claim": {Ag: BAD},
+        "release": {Ag: BAD},
         "expire_deadline": {Sy: S.RESOLVED},
     },
     S.UNDER_REVIEW: {
@@ -199,6 +227,29 @@ TABLE: dict[Status, dict[str, dict[Role, object]]] = {
         "request_evidence": {Ag: SAME},
         "extend_deadline": {Ag: SAME},
         "issue_ruling": {Ag: S.RESOLVED},
+        "appeal": {B: BAD, Se: BAD},
+        "decide_appeal": {Ag: BAD},
+        "claim": {Ag: SAME},
+        "release": {Ag: BAD},
+        "expire_deadline": {Sy: SAME},
+    },
+    S.UNDER_APPEAL: {
+        "propose_offer": {B: BAD, Se: BAD},
+        "accept_offer": {B: BAD, Se: BAD},
+        "reject_offer": {B: BAD, Se: BAD},
+        "submit_evidence": {B: SAME, Se: SAME, Ag: SAME},
+        "post_message": {B: SAME, Se: SAME, Ag: SAME},
+        "escalate": {B: BAD, Se: BAD},
+        "withdraw": {B: BAD},
+        "ship_return": {B: BAD},
+        "confirm_return_receipt": {Se: BAD},
+        "request_evidence": {Ag: SAME},
+        "extend_deadline": {Ag: SAME},
+        "issue_ruling": {Ag: BAD},
+        "appeal": {B: BAD, Se: BAD},
+        "decide_appeal": {Ag: S.RESOLVED},
+        "claim": {Ag: SAME},
+        "release": {Ag: BAD},
         "expire_deadline": {Sy: SAME},
     },
     S.RESOLVED: TERMINAL_ROW,
@@ -248,7 +299,7 @@ def test_transition_table(memory_app: DisputeApp, status: Status, command: str, 
 
 
 def test_table_covers_every_status_command_and_role() -> None:
-    assert len(CELLS) == len(Status) * 13 * 6
+    assert len(CELLS) == len(Status) * 17 * 6
     for status in Status:
         assert set(TABLE[status]) == set(MAY), status
 

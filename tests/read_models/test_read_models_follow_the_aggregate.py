@@ -21,7 +21,7 @@ from domain import events as ev
 from domain.application import DisputeApp
 from domain.dispute import Dispute
 from domain.errors import DomainError
-from domain.values import Context, Deadline, Outcome, Remedy, ReturnCondition, Status
+from domain.values import AppealDecision, Context, Deadline, Money, Outcome, Remedy, ReturnCondition, Status
 from projections import deadlines, dispute_list
 from projections.db import Database, as_json, as_time
 from projections.deadlines import Deadlines
@@ -29,7 +29,7 @@ from projections.dispute_list import DisputeList
 from projections.runner import Follower
 from projections.statistics import Statistics
 from service.settings import Settings
-from support.builders import AGENT, BUYER, SELLER, SYSTEM, T0
+from support.builders import AGENT, BUYER, OTHER_AGENT, SELLER, SYSTEM, T0
 from support.command_mixes import COUNTER, LIKELY, PREFIXES, STEPS, WEIGHTED_NAMES, opened, step
 
 FOLLOWED = (DisputeList, Statistics, Deadlines)
@@ -51,6 +51,23 @@ WALKS: dict[str, list[Any]] = {
     "escalated when negotiation runs out": [COUNTER, ("expire", SYSTEM, 1, 60 * 24 * 30)],
     "withdrawn late under review": [*PREFIXES["under_review"], ("withdraw", BUYER, "done", 60 * 24 * 9)],
     "review breach recorded": [*PREFIXES["under_review"], ("expire", SYSTEM, 1, 60 * 24 * 30)],
+    "claimed, taken over and released": [
+        *PREFIXES["under_review"],
+        ("claim", AGENT, (False, ""), 10),
+        ("claim", OTHER_AGENT, (True, "agent-1 is away"), 10),
+        ("release", OTHER_AGENT, "", 10),
+    ],
+    "appeal window closed": [*PREFIXES["ruled"], ("expire", SYSTEM, 0, 60 * 24 * 11)],
+    "overturned on appeal": [
+        *PREFIXES["under_appeal"],
+        ("claim", AGENT, (False, ""), 10),
+        ("decide_appeal", OTHER_AGENT, (AppealDecision.OVERTURNED, Outcome.REFUND_FULL, Money(2000, "USD"), True), 10),
+    ],
+    "appeal reviewed late": [
+        *PREFIXES["under_appeal"],
+        ("expire", SYSTEM, 0, 60 * 24 * 8),
+        ("decide_appeal", OTHER_AGENT, (AppealDecision.UPHELD, None, None, None), 10),
+    ],
 }
 
 
@@ -96,8 +113,8 @@ class Review:
     def follow(self, before: Status, closed_before: bool, d: Dispute, new_events: list[Any], now: datetime) -> None:
         if d.status is Status.UNDER_REVIEW and before is not Status.UNDER_REVIEW:
             self.started_at = now
-        self.due_at = d.deadlines.get(Deadline.REVIEW_SLA, self.due_at)
-        if any(isinstance(e, ev.ReviewSlaBreached) for e in new_events):
+        self.due_at = d.deadlines.get(Deadline.REVIEW_SLA) or d.deadlines.get(Deadline.APPEAL_REVIEW) or self.due_at
+        if any(isinstance(e, (ev.ReviewSlaBreached, ev.AppealReviewSlaBreached)) for e in new_events):
             self.breached = True
         if d.closed_at is not None and not closed_before and self.due_at is not None and self.due_at < d.closed_at:
             self.breached = True
@@ -139,6 +156,7 @@ def check_agreement(views: Views, d: Dispute) -> None:
         "closed_at": d.closed_at,
         "updated_at": d.modified_on,
         "version": d.version,
+        "assigned_agent": d.assigned_agent,
     }
     found = {k: row[k] for k in expected}
     found["escalated"] = bool(found["escalated"])

@@ -135,7 +135,8 @@ class Parties:
         return ok(self.buyer.post("/v1/disputes", opening(self.seller.id, remedy=remedy)), 201)
 
     def in_status(self, status: str) -> dict[str, Any]:
-        """A fresh dispute brought into `status` by the shortest legal path."""
+        """A fresh dispute brought into `status` by the shortest legal path (`ruled`:
+        resolved by a ruling still open to appeal; another agent than ours ruled)."""
         if status in ("awaiting_return", "return_in_transit"):
             d = self.open("return_and_refund")
             d = self.act(self.seller, d, f"offers/{d['pending_offer']['id']}/accept", {"note": "send it back"})
@@ -151,6 +152,17 @@ class Parties:
             return self.read(d["id"])
         if status == "under_review":
             return self.act(self.buyer, d, "escalate", {"reason": "no agreement"})
+        if status in ("ruled", "under_appeal"):
+            d = self.act(self.buyer, d, "escalate", {"reason": "no agreement"})
+            ruling_agent = Caller(self.agent.client, Role.AGENT, f"{self.agent.id}-who-ruled")
+            ruling = {"outcome": "no_refund", "seller_at_fault": False, "rationale": "no damage shown"}
+            d = self.act(ruling_agent, d, "ruling", ruling)
+            if status == "under_appeal":
+                d = self.act(self.buyer, d, "appeal", {"reason": "the photos show the damage"})
+            return d
+        if status == "resolved":
+            d = self.read(d["id"])
+            return self.act(self.buyer, d, f"offers/{d['pending_offer']['id']}/accept", {"note": "fine"})
         if status == "withdrawn":
             return self.act(self.buyer, d, "withdraw", {"reason": "sorted"})
         raise AssertionError(f"no path to {status}")

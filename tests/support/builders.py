@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from domain.application import CommandResult, DisputeApp
-from domain.values import Actor, Context, Money, Reason, Remedy, Role, Status
+from domain.values import Actor, Context, Money, Outcome, Reason, Remedy, Role, Status
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 BUYER = Actor("buyer-1", Role.BUYER)
 SELLER = Actor("seller-1", Role.SELLER)
 AGENT = Actor("agent-1", Role.AGENT)
+OTHER_AGENT = Actor("agent-2", Role.AGENT)
 AUDITOR = Actor("auditor-1", Role.AUDITOR)
 ANALYST = Actor("analyst-1", Role.ANALYST)
 SYSTEM = Actor("scheduler", Role.SYSTEM)
@@ -89,6 +90,15 @@ class Scenario:
         self.last = self.app.ship_return(self.id, self.clock.ctx(BUYER), "UPS", "1Z999")
         return self
 
+    def agent_rules(self, agent: Actor = AGENT, outcome: Outcome = Outcome.NO_REFUND) -> Scenario:
+        refund = usd(500) if outcome is Outcome.REFUND_PARTIAL else None
+        self.last = self.app.issue_ruling(self.id, self.clock.ctx(agent), outcome, refund, False, "no damage shown")
+        return self
+
+    def buyer_appeals(self) -> Scenario:
+        self.last = self.app.appeal(self.id, self.clock.ctx(BUYER), "the photos show the damage")
+        return self
+
     def buyer_withdraws(self) -> Scenario:
         self.last = self.app.withdraw(self.id, self.clock.ctx(BUYER), "sorted it out")
         return self
@@ -107,6 +117,8 @@ def scenario_in(app: DisputeApp, status: Status, clock: Clock | None = None) -> 
         return s.open(Remedy.RETURN_AND_REFUND).seller_accepts().buyer_ships_return()
     if status is Status.UNDER_REVIEW:
         return s.open().seller_counters().buyer_escalates()
+    if status is Status.UNDER_APPEAL:
+        return s.open().seller_counters().buyer_escalates().agent_rules(OTHER_AGENT).buyer_appeals()
     if status is Status.RESOLVED:
         return s.open().seller_accepts()
     if status is Status.WITHDRAWN:

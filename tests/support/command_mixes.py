@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from domain.dispute import Dispute
 from domain.policy import Policy
 from domain.values import (
+    AppealDecision,
     Context,
     Deadline,
     EvidenceKind,
@@ -24,10 +25,21 @@ from domain.values import (
     ReturnCondition,
     Role,
 )
-from support.builders import AGENT, AUDITOR, BUYER, ORDER_AMOUNT, OTHER_BUYER, SELLER, SYSTEM, T0, fake_file
+from support.builders import (
+    AGENT,
+    AUDITOR,
+    BUYER,
+    ORDER_AMOUNT,
+    OTHER_AGENT,
+    OTHER_BUYER,
+    SELLER,
+    SYSTEM,
+    T0,
+    fake_file,
+)
 
 POLICY = Policy()
-ANYONE = [BUYER, SELLER, AGENT, AUDITOR, SYSTEM, OTHER_BUYER]
+ANYONE = [BUYER, SELLER, AGENT, OTHER_AGENT, AUDITOR, SYSTEM, OTHER_BUYER]
 money = st.builds(
     Money,
     st.integers(min_value=1, max_value=2000) | st.integers(min_value=-5, max_value=2600),
@@ -85,9 +97,28 @@ STEPS: dict[str, tuple[st.SearchStrategy[Any], Step]] = {
     ),
     "ruling": (
         st.tuples(st.sampled_from(list(Outcome)), st.none() | money, st.booleans()),
-        lambda d, c, a: d.issue_ruling(c, a[0], a[1], a[2], "decided"),
+        lambda d, c, a: d.issue_ruling(c, a[0], a[1], a[2], "decided", POLICY),
     ),
-    "expire": (st.integers(0, 7), lambda d, c, a: d.expire_deadline(c, _deadline(d, a), POLICY)),
+    "appeal": (text, lambda d, c, a: d.appeal_ruling(c, a or "the agent missed my photos", POLICY)),
+    "decide_appeal": (
+        st.sampled_from(
+            [
+                (AppealDecision.UPHELD, None, None, None),
+                (AppealDecision.OVERTURNED, Outcome.REFUND_FULL, Money(2000, "USD"), True),
+                (AppealDecision.OVERTURNED, Outcome.NO_REFUND, None, False),
+            ]
+        )
+        | st.tuples(
+            st.sampled_from(list(AppealDecision)),
+            st.none() | st.sampled_from(list(Outcome)),
+            maybe_money,
+            st.none() | st.booleans(),
+        ),
+        lambda d, c, a: d.decide_appeal(c, a[0], a[1], a[2], a[3], "reviewed again"),
+    ),
+    "claim": (st.tuples(st.booleans(), text), lambda d, c, a: d.claim(c, a[0], a[1])),
+    "release": (text, lambda d, c, a: d.release(c, a)),
+    "expire": (st.integers(0, 9), lambda d, c, a: d.expire_deadline(c, _deadline(d, a), POLICY)),
 }
 
 # Mostly the actor the spec expects for a step, sometimes anyone at all.
@@ -104,6 +135,10 @@ LIKELY = {
     "request": [AGENT],
     "extend": [AGENT],
     "ruling": [AGENT],
+    "appeal": [BUYER, SELLER],
+    "decide_appeal": [OTHER_AGENT],
+    "claim": [AGENT, OTHER_AGENT],
+    "release": [AGENT, OTHER_AGENT],
     "expire": [SYSTEM],
 }
 
@@ -134,6 +169,17 @@ PREFIXES: dict[str, list[Any]] = {
     "awaiting_return": RETURN_AGREED,
     "return_in_transit": [*RETURN_AGREED, ("ship", BUYER, "1Z", 10)],
     "under_review": [COUNTER, ("escalate", BUYER, "stuck", 10)],
+    "ruled": [
+        COUNTER,
+        ("escalate", BUYER, "stuck", 10),
+        ("ruling", AGENT, (Outcome.REFUND_PARTIAL, Money(500, "USD"), True), 10),
+    ],
+    "under_appeal": [
+        COUNTER,
+        ("escalate", BUYER, "stuck", 10),
+        ("ruling", AGENT, (Outcome.NO_REFUND, None, False), 10),
+        ("appeal", BUYER, "the photos show the damage", 10),
+    ],
 }
 
 

@@ -35,6 +35,8 @@ def money_from_api(value: object) -> Money | None:
 
 NOT_YET_A_DISPUTE = ("not_party", "dispute_not_found", "invalid_transition", "version_conflict")
 OPENING = tuple(code for code in COMMAND if code not in NOT_YET_A_DISPUTE)
+ORDER_RULES = ("not_party", "order_unknown", "order_mismatch", "protection_expired")
+"""What a registered order (or DISPUTES_REQUIRE_KNOWN_ORDERS) refuses (domain.order.opening_terms)."""
 
 
 @router.post(
@@ -43,7 +45,10 @@ OPENING = tuple(code for code in COMMAND if code not in NOT_YET_A_DISPUTE)
     operation_id="open_dispute",
     response_model=DisputeOut,
     response_description="the dispute opened, as the buyer sees it",
-    responses={**problem_docs(*OPENING, *MONEY, "dispute_exists"), 201: {"headers": CREATED_HEADERS}},
+    responses={
+        **problem_docs(*OPENING, *MONEY, *ORDER_RULES, "dispute_exists"),
+        201: {"headers": CREATED_HEADERS},
+    },
     summary="Open a dispute on an order (buyers)",
 )
 def open_dispute(
@@ -54,7 +59,12 @@ def open_dispute(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """A buyer opens one dispute per order, asking for a remedy (and a refund for
-    refund remedies); the seller is the first to act."""
+    refund remedies); the seller is the first to act. On an order the platform
+    registered, only its buyer may (404 `not_party` for anyone else), before its
+    `protection_ends_at` (409 `protection_expired`); `seller_id` and
+    `order_amount` may be omitted and, if sent, must be the order's (422
+    `order_mismatch`). On an unregistered order both are required, and with
+    `DISPUTES_REQUIRE_KNOWN_ORDERS=true` opening is 404 `order_unknown`."""
     return handle(
         request,
         svc,
@@ -62,14 +72,14 @@ def open_dispute(
         body.model_dump(mode="json"),
         "dispute",
         201,
-        lambda ctx, kw: svc.app.open_dispute(
+        lambda ctx, kw: svc.orders.book.open_dispute(
             ctx,
             order_id=body.order_id,
             seller_id=body.seller_id,
             reason=body.reason,
             remedy=body.remedy,
             refund=money_from_api(body.refund),
-            order_amount=Money(body.order_amount.amount_minor, body.order_amount.currency),
+            order_amount=money_from_api(body.order_amount),
             description=body.description,
             save_kwargs=kw["save_kwargs"],
         ),

@@ -19,6 +19,8 @@ from api.query_schemas import DisputePage, SellerPage, SellerScoreOut, StatsOut,
 from api.readiness import wait_for_view
 from api.routers.common import DISPUTE_READ, LIST, LISTED, DisputeId, MinPosition, read_docs
 from api.schemas import NO_NUL
+from domain.errors import InvalidValue, RoleNotAllowed
+from domain.values import PARTIES, Actor
 from projections import dispute_list, figures, penalties, statistics, timeline
 
 router = APIRouter()
@@ -29,7 +31,7 @@ router = APIRouter()
     operation_id="list_disputes",
     response_model=DisputePage,
     response_description="a page of disputes in the order asked (newest opened first by default)",
-    responses=read_docs(*LIST, "role_not_allowed"),
+    responses=read_docs(*LIST, "role_not_allowed", "invalid_value"),
     tags=["disputes"],
     summary="Search disputes (each caller sees what it may see)",
 )
@@ -43,8 +45,10 @@ async def list_disputes(
     x_min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """From the dispute_list read model (it may trail the store: use X-Min-Position).
-    Buyers and sellers only ever see their own disputes, whatever the filters say.
+    Buyers and sellers only ever see their own disputes, whatever the filters say,
+    and may not filter by assignment (`assigned_agent`, `unassigned`: 403).
     Filters combine with AND; the values of one repeated filter with OR."""
+    ensure_may_filter_by_assignment(actor, filters.assigned_agent, filters.unassigned)
     await wait_for_view(svc, dispute_list.DisputeList.name, x_min_position)
     after = after_cursor(cursor, order_by)
     order = order_of(order_by)
@@ -53,6 +57,16 @@ async def list_disputes(
     shown = [(row, presenters.dispute(dispute_list.document_of(row), actor, now)) for row in rows]
     body = page(shown, limit, lambda item: cursor_after(item[0], order_by))
     return {**body, "items": [item[1] for item in body["items"]]}
+
+
+def ensure_may_filter_by_assignment(actor: Actor, assigned_agent: str | None, unassigned: bool) -> None:
+    """Buyers and sellers never see who handles a dispute, so they may not search by it."""
+    if assigned_agent is None and not unassigned:
+        return
+    if actor.role in PARTIES:
+        raise RoleNotAllowed(f"a {actor.role.value} may not filter disputes by their assigned agent")
+    if assigned_agent is not None and unassigned:
+        raise InvalidValue("assigned_agent and unassigned=true exclude each other")
 
 
 @router.get(
