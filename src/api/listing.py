@@ -118,6 +118,13 @@ async def reads_history(svc: Services, actor: Actor, request: Request) -> None:
         await run_in_threadpool(audit_reads.ensure_listable, svc.app, dispute_id, actor)
 
 
+async def reads_order_history(svc: Services, actor: Actor, request: Request) -> None:
+    order_id = str(request.path_params["order_id"])
+    if "\x00" in order_id or len(order_id) > MAX_ID:
+        return  # not an id at all: the route's own validation answers 422
+    await run_in_threadpool(audit_reads.ensure_order_listable, svc.app, order_id, actor)
+
+
 async def reads_seller_score(_: Services, actor: Actor, request: Request) -> None:
     seller_id = str(request.path_params["seller_id"])
     if "\x00" in seller_id or len(seller_id) > MAX_ID:
@@ -142,6 +149,7 @@ async def reads_webhook(svc: Services, actor: Actor, request: Request) -> None:
 DisputeListCaller = Annotated[Actor, Depends(Lister(reads(Read.DISPUTE_LIST)))]
 TimelineCaller = Annotated[Actor, Depends(Lister(reads_timeline))]
 HistoryCaller = Annotated[Actor, Depends(Lister(reads_history))]
+OrderHistoryCaller = Annotated[Actor, Depends(Lister(reads_order_history))]
 SellerListCaller = Annotated[Actor, Depends(Lister(reads(Read.SELLER_LIST)))]
 SellerScoreCaller = Annotated[Actor, Depends(Lister(reads_seller_score))]
 StatisticsCaller = Annotated[Actor, Depends(Lister(reads(Read.STATISTICS)))]

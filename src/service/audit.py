@@ -107,6 +107,13 @@ def replay(app: DisputeApp, dispute_id: UUID, page: int = 500) -> Iterator[tuple
 
 
 # -------------------------------------------------------------------- orders
+def ensure_order_listable(app: DisputeApp, order_id: str, actor: Actor) -> None:
+    """What `order_history` checks before reading a page (role, then existence)."""
+    ensure_may_read(actor, Read.HISTORY)
+    if not exists(app, order_aggregate_id(order_id)):
+        raise OrderNotFound(f"no order {order_id}")
+
+
 def order_history(app: DisputeApp, order_id: str, actor: Actor, after: int, limit: int) -> list[RecordedEvent]:
     """An order's events as recorded (agents, auditors: the same readers as a dispute's)."""
     ensure_may_read(actor, Read.HISTORY)

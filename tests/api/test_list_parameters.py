@@ -41,6 +41,7 @@ class Who:
 WHO = {
     "/v1/disputes": Who((Role.ANALYST, "an-1"), None),
     "/v1/disputes/{dispute_id}/timeline": Who((Role.BUYER, "buyer-1"), (Role.ANALYST, "an-1"), (Role.BUYER, "b-9")),
+    "/v1/orders/{order_id}/history": Who((Role.AUDITOR, "au-1"), (Role.BUYER, "buyer-1")),
     "/v1/disputes/{dispute_id}/history": Who((Role.AUDITOR, "au-1"), (Role.BUYER, "buyer-1"), (Role.BUYER, "b-9")),
     "/v1/sellers": Who((Role.ANALYST, "an-1"), (Role.SELLER, "seller-1")),
     "/v1/sellers/{seller_id}/score": Who((Role.SELLER, "seller-1"), (Role.SELLER, "seller-2")),
@@ -83,7 +84,13 @@ def world(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReque
         dispute = Parties.on(c).open()
         hook = Caller(c, Role.AGENT, "a").post("/v1/webhooks", {"url": "http://127.0.0.1:9/hook", "event_types": ["*"]})
         assert hook.status_code == 201, hook.text
-        values = {"dispute_id": dispute["id"], "seller_id": "seller-1", "webhook_id": hook.json()["id"]}
+        order = {"buyer_id": "buyer-1", "seller_id": "seller-1", "amount": {"amount_minor": 2000, "currency": "USD"},
+                 "placed_at": "2026-01-01T00:00:00Z", "delivered_at": None,
+                 "protection_ends_at": "2099-01-01T00:00:00Z"}  # fmt: skip
+        put = c.put("/v1/orders/o-lists-1", json=order, headers=bearer(Role.PLATFORM, "shop"))
+        assert put.status_code in (200, 201), put.text
+        values = {"dispute_id": dispute["id"], "seller_id": "seller-1", "webhook_id": hook.json()["id"],
+                  "order_id": "o-lists-1"}  # fmt: skip
         yield World(c, {p: p.format(**values) for p in LISTS})
 
 
