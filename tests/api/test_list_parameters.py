@@ -48,6 +48,7 @@ WHO = {
     "/v1/stats/disputes": Who((Role.ANALYST, "an-1"), (Role.BUYER, "buyer-1")),
     "/v1/audit": Who((Role.AUDITOR, "au-1"), (Role.AGENT, "a")),
     "/v1/audit/export": Who((Role.AUDITOR, "au-1"), (Role.ANALYST, "an-1")),
+    "/v1/audit/log/checkpoints": Who((Role.AUDITOR, "au-1"), (Role.ANALYST, "an-1")),
     "/v1/events": Who((Role.AGENT, "a"), (Role.ANALYST, "an-1")),
     "/v1/events/stream": Who((Role.AGENT, "a"), (Role.ANALYST, "an-1")),
     "/v1/webhooks": Who((Role.AGENT, "a"), (Role.ANALYST, "an-1")),
