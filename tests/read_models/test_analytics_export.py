@@ -40,6 +40,8 @@ def canonical(value: Any, kind: str) -> str:
         return json.dumps(as_json(value), sort_keys=True)
     if kind == "bool":
         return str(value in (True, 1, "true"))
+    if kind == "float":
+        return repr(float(value))
     return str(value)
 
 
