@@ -94,7 +94,9 @@ def _views(window: timedelta) -> list[AnalyticsView]:
             "one row per dispute for statistics: outcome, refund, review and its SLA",
             *_same(
                 "SELECT dispute_id, seller_id, reason, status, currency, opened_at, closed_at, outcome, "
-                "resolved_how, refund_minor, review_started_at, review_due_at, sla_breached FROM {dispute_facts}"
+                "resolved_how, refund_minor, review_started_at, review_due_at, sla_breached, escalated, "
+                "seller_first_response_at, resolution_seconds, first_response_seconds, opened_week, opened_month "
+                "FROM {dispute_facts}"
             ),
         ),
         AnalyticsView(

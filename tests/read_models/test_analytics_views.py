@@ -130,6 +130,10 @@ def test_the_views_have_the_documented_columns_in_order_with_the_claiming_agent_
     documented = documented_columns()
     assert set(documented) == set(analytics.view_names())
     assert documented["disputes"][-1] == "assigned_agent", "a column a read model gains is appended to its view"
+    assert documented["dispute_facts"][-6:] == [
+        *("escalated", "seller_first_response_at", "resolution_seconds", "first_response_seconds"),
+        *("opened_week", "opened_month"),
+    ]
     found: dict[str, list[str]] = {}
     if backend == "sqlite":
         with sqlite3.connect(f"file:{settings.sqlite_path}?mode=ro", uri=True) as conn:
