@@ -92,7 +92,7 @@ def serve(
     )
 
 
-def _worker_patience(uvicorn: Any) -> dict[str, int]:
+def _worker_patience(uvicorn: Any) -> dict[str, Any]:
     """A spawned worker answers the supervisor's health ping only once it has re-imported the
     app (~2.5 s of CPU); on a loaded machine that passed uvicorn's 5 s default and every worker
     was killed and respawned in a loop, never serving. (Older uvicorns have no such check.)"""
