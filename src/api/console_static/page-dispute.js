@@ -63,7 +63,11 @@ async function verification(d) {
   if (chain.status === 403) return null; // auditors only
   const badge = chain.ok ? h("span", { class: `badge ${chain.body.valid ? "ok" : "bad"}`, id: "chain-badge" }, chain.body.valid ? `chain valid (${chain.body.events} events)` : `chain broken at version ${chain.body.first_invalid_version}`) : problem(chain);
   const log = h("span", { class: "badge none", id: "log-badge" }, "transparency log: checking…");
-  inclusion(d.id).then((r) => { log.className = `badge ${r.state === "verified" ? "ok" : r.state === "failed" ? "bad" : "none"}`; log.textContent = `transparency log: ${r.text}`; });
+  inclusion(d.id).then((r) => {
+    log.className = `badge ${r.state === "verified" ? "ok" : r.state === "failed" ? "bad" : "none"}`;
+    log.dataset.state = r.state;
+    log.textContent = `transparency log: ${r.text}`;
+  });
   return h("section", { class: "card", id: "verification" }, h("h2", {}, "Verification"), badge, log);
 }
 
