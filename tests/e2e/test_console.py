@@ -7,7 +7,11 @@ offers no token picker but takes a pasted token."""
 
 from __future__ import annotations
 
+import base64
+import io
 import re
+import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -146,16 +150,84 @@ def test_each_role_sees_only_what_the_api_shows_it(tab: Page, dev_server: LiveSe
     tab.goto(f"{dev_server.url}/console#/ops")  # not in the analyst's menu: the API refuses it
     expect(tab.locator("main .error")).to_contain_text("403 role_not_allowed")
 
+    signed = signed_covering(Api(dev_server.url), seeded.reviewed)
     sign_in(tab, dev_server, "auditor", "auditor-1")
     open_page(tab, dev_server, f"dispute/{seeded.reviewed}", "dispute")
     expect(tab.locator("#chain-badge")).to_have_text("chain valid (7 events)")
-    expect(tab.locator("#log-badge")).to_have_text("transparency log: no transparency log on this server")
+    log_badge = tab.locator("#log-badge")
+    expect(log_badge).to_have_attribute("data-state", "verified")
+    verified = re.fullmatch(r"transparency log: chain valid / in the log at tree size (\d+)", log_badge.inner_text())
+    assert verified and int(verified[1]) >= signed, log_badge.inner_text()
 
     sign_in(tab, dev_server, "agent", "agent-1")
     open_page(tab, dev_server, "queue", "queue")
     row = tab.locator(f'#queue tr[data-id="{seeded.reviewed}"]')
     expect(row).to_contain_text("under_review")
     expect(row).to_contain_text("seller: (no note) · due in 2d")
+
+
+def signed_covering(api: Api, dispute: str) -> int:
+    """Until a signed checkpoint covers every event of `dispute` (its bundle has one issued
+    when needed; 503 while the tree has not taken them in): that checkpoint's tree size."""
+    headers = {"Authorization": f"Bearer {api.token('auditor', 'auditor-1')}"}
+    for _ in range(100):
+        answer = httpx.get(f"{api.url}/v1/disputes/{dispute}/bundle", headers=headers, timeout=10)
+        if answer.status_code == 200:
+            return int(zipfile.ZipFile(io.BytesIO(answer.content)).read("checkpoint.txt").decode().split("\n")[1])
+        assert answer.status_code == 503 and answer.json()["code"] == "not_caught_up", answer.text
+        time.sleep(0.1)
+    raise AssertionError("the transparency log did not take the dispute's events in")
+
+
+def checkpoint_note(api: Api) -> str:
+    headers = {"Authorization": f"Bearer {api.token('auditor', 'auditor-1')}"}
+    answer = httpx.get(f"{api.url}/v1/audit/log/checkpoint", headers=headers, timeout=10)
+    assert answer.status_code == 200, answer.text
+    return answer.text
+
+
+def test_the_browser_checks_every_inclusion_proof_and_a_forged_root_fails_the_badge(
+    tab: Page, dev_server: LiveServer, seeded: Seeded
+) -> None:
+    api = Api(dev_server.url)
+    signed_covering(api, seeded.agreed)
+    note = checkpoint_note(api)
+    size = int(note.split("\n")[1])
+    proofs = [
+        api.call("auditor", "auditor-1", "GET", f"/v1/audit/log/inclusion?position={p}&tree_size={size}")
+        for p in range(1, size + 1)  # SQLite: positions 1, 2, ... are leaves 0, 1, ...
+    ]
+    sign_in(tab, dev_server, "auditor", "auditor-1")
+    checked = tab.evaluate(
+        """async ([note, proofs]) => {
+          const m = await import("/console/assets/proof.js");
+          const cp = m.parseCheckpoint(note);
+          const b = (t) => Uint8Array.from(atob(t), (c) => c.charCodeAt(0));
+          const out = [];
+          for (const p of proofs) {
+            const path = p.proof.map(b), leaf = b(p.leaf_hash);
+            const bent = path.map((x, i) => (i === path.length - 1 ? x.map((y, j) => (j === 0 ? y ^ 1 : y)) : x));
+            out.push([await m.verifyInclusion(p.leaf_index, cp.size, leaf, path, cp.root),
+              path.length > 0 && await m.verifyInclusion(p.leaf_index, cp.size, leaf, bent, cp.root),
+              await m.verifyInclusion((p.leaf_index + 1) % cp.size, cp.size, leaf, path, cp.root) && cp.size > 1]);
+          }
+          return [cp.size, out];
+        }""",
+        [note, proofs],
+    )
+    assert checked[0] == size and len(checked[1]) == size > 1
+    assert all(ok for ok, _, _ in checked[1]), "every leaf's proof leads to the signed root"
+    assert not any(bent or moved for _, bent, moved in checked[1]), "a changed proof or index does not"
+
+    forged_root = base64.b64encode(bytes(32)).decode()
+    lines = note.split("\n")
+    forged = "\n".join([lines[0], lines[1], forged_root, *lines[3:]])
+    tab.route("**/v1/audit/log/checkpoint", lambda route: route.fulfill(status=200, body=forged, content_type="text/plain"))
+    open_page(tab, dev_server, f"dispute/{seeded.agreed}", "dispute")
+    log_badge = tab.locator("#log-badge")
+    expect(log_badge).to_have_attribute("data-state", "failed")
+    expect(log_badge).to_have_text(f"transparency log: the inclusion proof does not lead to the root of tree size {size}")
+    expect(tab.locator("#chain-badge")).to_contain_text("chain valid")
 
 
 def test_the_replay_slider_shows_the_state_as_of_each_version(
@@ -266,10 +338,14 @@ def test_a_hostile_message_body_is_shown_as_text_and_never_runs(
 
 
 def test_the_operations_page_follows_the_event_stream(tab: Page, dev_server: LiveServer, seeded: Seeded) -> None:
+    signed = signed_covering(Api(dev_server.url), seeded.reviewed)
     sign_in(tab, dev_server, "agent", "agent-1")
     open_page(tab, dev_server, "ops", "ops")
     expect(tab.locator("#live")).to_contain_text("live")
-    expect(tab.locator("#checkpoint")).to_contain_text("No transparency log on this server yet.")
+    shown = int(tab.locator("#checkpoint-size").inner_text())
+    after = Api(dev_server.url).call("agent", "agent-1", "GET", "/v1/ops/status")["checkpoint"]
+    assert signed <= shown <= after["tree_size"], "the latest checkpoint, as /v1/ops/status reports it"
+    expect(tab.locator("#checkpoint-unsigned")).to_have_text(re.compile(r"^\d+$"))
     answer = httpx.post(
         f"{dev_server.url}/v1/disputes/{seeded.reviewed}/messages",
         json={"body": "any news?"},

@@ -102,6 +102,6 @@ export async function disputePage(me, [id], signal) {
   const e = await enums();
   const reload = () => disputePage(me, [id], signal);
   const canReplay = me.role === "agent" || me.role === "auditor";
-  show(header(d), actionPanel(d, e, reload), (await verification(d)) || [], canReplay ? replay(d) : [],
+  show(header(d), actionPanel(d, e, reload, me.role), (await verification(d)) || [], canReplay ? replay(d) : [],
     offers(d), messages(d), evidence(d), await timeline(d));
 }
