@@ -13,6 +13,7 @@ import re
 import time
 import zipfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -417,3 +418,81 @@ def test_a_sellers_score_over_time_is_drawn_from_the_score_as_of_each_week(
     sign_in(tab, dev_server, "analyst", "analyst-1")
     open_page(tab, dev_server, "sellers", "sellers")
     expect(tab.locator('#scoreboard tr[data-seller="seller-2"]')).to_contain_text(str(score))
+
+
+def shown_time(iso_time: str) -> str:
+    """As the console's `when` prints an instant."""
+    return datetime.fromisoformat(iso_time).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def test_a_ruling_appealed_by_the_buyer_is_decided_by_another_agent_through_the_buttons(
+    tab: Page, dev_server: LiveServer, tmp_path: Path
+) -> None:
+    api = Api(dev_server.url)
+    dispute = api.open("buyer-6", "seller-6", "order-console-appeal")["id"]
+    base = f"/v1/disputes/{dispute}"
+    api.call("seller", "seller-6", "POST", f"{base}/offers", json={"remedy": "replacement", "note": "another"})
+    api.call("buyer", "buyer-6", "POST", f"{base}/escalate", json={"reason": "no replacement"})
+
+    sign_in(tab, dev_server, "agent", "agent-1")
+    tab.goto(f"{dev_server.url}/console#/dispute/{dispute}")
+    act(tab, "claim", {})
+    expect(tab.locator('#actions button[data-action="release"]')).to_be_visible()
+    assert api.call("agent", "agent-1", "GET", base)["assigned_agent"] == "agent-1"
+    act(tab, "issue_ruling", {"outcome": "refund_partial", "refund": "5", "seller_at_fault": "false", "rationale": "half"})
+    expect(tab.locator("#status")).to_have_text("resolved")
+    assert "appeal_window" in api.call("buyer", "buyer-6", "GET", base)["deadlines"]
+
+    sign_in(tab, dev_server, "buyer", "buyer-6")
+    tab.goto(f"{dev_server.url}/console#/dispute/{dispute}")
+    act(tab, "appeal", {"reason": "five dollars is not enough"})
+    expect(tab.locator("#status")).to_have_text("under_appeal")
+
+    sign_in(tab, dev_server, "agent", "agent-2")
+    tab.goto(f"{dev_server.url}/console#/dispute/{dispute}")
+    act(tab, "request_evidence", {"party": "seller", "note": "the packing photo", "due_in": "PT2H"})
+    expect(tab.locator("#version")).to_have_text(str(api.call("agent", "agent-2", "GET", base)["version"]))
+    appealed = api.call("agent", "agent-2", "GET", base)
+    request_id = appealed["evidence_requests"][0]["id"]
+    review_due = appealed["deadlines"]["appeal_review"]
+    assert min(appealed["deadlines"].values()) != review_due, "an evidence request falls due before the appeal SLA"
+    open_page(tab, dev_server, "queue", "queue")
+    row = tab.locator(f'#queue tr[data-id="{dispute}"]')
+    expect(row).to_contain_text("under_appeal")
+    expect(row.locator("td").nth(2)).to_contain_text(shown_time(review_due))  # the appeal's SLA, not the request's
+    expect(row).to_contain_text("seller: the packing photo")
+
+    sign_in(tab, dev_server, "seller", "seller-6")
+    tab.goto(f"{dev_server.url}/console#/dispute/{dispute}")
+    photo = tmp_path / "packing.png"
+    photo.write_bytes(png())
+    tab.click('#actions button[data-action="submit_evidence"]')
+    upload = tab.locator("#form-submit_evidence")
+    upload.locator('[name="file"]').set_input_files(str(photo))
+    upload.locator('[name="request_id"]').select_option(request_id)
+    upload.locator("button[type=submit]").click()
+    expect(tab.locator("#evidence img")).to_have_count(1)
+    answered = api.call("agent", "agent-2", "GET", base)["evidence_requests"][0]
+    assert answered["status"] == "fulfilled" and answered["fulfilled_by"] is not None
+
+    api.call("agent", "agent-3", "POST", f"{base}/claim", json={})
+    sign_in(tab, dev_server, "agent", "agent-2")
+    tab.goto(f"{dev_server.url}/console#/dispute/{dispute}")
+    act(tab, "claim", {})
+    expect(tab.locator("#action-form .error")).to_contain_text("409 claimed_by_another_agent")
+    assert api.call("agent", "agent-2", "GET", base)["assigned_agent"] == "agent-3"
+    act(tab, "claim", {"force": "true", "reason": "agent-3 is away"})
+    expect(tab.locator('#actions button[data-action="release"]')).to_be_visible()
+    assert api.call("agent", "agent-2", "GET", base)["assigned_agent"] == "agent-2"
+    act(tab, "release", {"reason": "lunch"})
+    expect(tab.locator('#actions button[data-action="release"]')).to_have_count(0)
+    assert api.call("agent", "agent-2", "GET", base)["assigned_agent"] is None
+    act(tab, "claim", {})
+    expect(tab.locator('#actions button[data-action="release"]')).to_be_visible()
+    decision = {"decision": "overturned", "outcome": "refund_full", "refund": "20", "seller_at_fault": "true",
+                "rationale": "the packing photo shows no padding"}  # fmt: skip
+    act(tab, "decide_appeal", decision)
+    expect(tab.locator("#status")).to_have_text("resolved")
+    expect(tab.locator("#outcome")).to_have_text("refund_full by appeal, 20.00 USD")
+    final = api.call("agent", "agent-2", "GET", base)
+    assert final["appeal"]["decision"] == "overturned" and final["appeal"]["decided_by"] == "agent-2"
