@@ -223,11 +223,12 @@ def test_the_browser_checks_every_inclusion_proof_and_a_forged_root_fails_the_ba
     forged_root = base64.b64encode(bytes(32)).decode()
     lines = note.split("\n")
     forged = "\n".join([lines[0], lines[1], forged_root, *lines[3:]])
-    tab.route("**/v1/audit/log/checkpoint", lambda route: route.fulfill(status=200, body=forged, content_type="text/plain"))
+    tab.route("**/v1/audit/log/checkpoint", lambda route: route.fulfill(body=forged, content_type="text/plain"))
     open_page(tab, dev_server, f"dispute/{seeded.agreed}", "dispute")
     log_badge = tab.locator("#log-badge")
     expect(log_badge).to_have_attribute("data-state", "failed")
-    expect(log_badge).to_have_text(f"transparency log: the inclusion proof does not lead to the root of tree size {size}")
+    failure = f"transparency log: the inclusion proof does not lead to the root of tree size {size}"
+    expect(log_badge).to_have_text(failure)
     expect(tab.locator("#chain-badge")).to_contain_text("chain valid")
 
 
@@ -439,7 +440,8 @@ def test_a_ruling_appealed_by_the_buyer_is_decided_by_another_agent_through_the_
     act(tab, "claim", {})
     expect(tab.locator('#actions button[data-action="release"]')).to_be_visible()
     assert api.call("agent", "agent-1", "GET", base)["assigned_agent"] == "agent-1"
-    act(tab, "issue_ruling", {"outcome": "refund_partial", "refund": "5", "seller_at_fault": "false", "rationale": "half"})
+    ruling = {"outcome": "refund_partial", "refund": "5", "seller_at_fault": "false", "rationale": "half"}
+    act(tab, "issue_ruling", ruling)
     expect(tab.locator("#status")).to_have_text("resolved")
     assert "appeal_window" in api.call("buyer", "buyer-6", "GET", base)["deadlines"]
 
