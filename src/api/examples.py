@@ -174,16 +174,23 @@ SELLER_SCORE = {
     "breakdown": {"ruled_at_fault": {"count": 1, "points": 5}, "missed_deadline": {"count": 2, "points": 2}},
 }
 STATS = {
-    "group_by": "reason",
+    "group_by": "reason,month",
     "since": None,
     "until": None,
+    "as_of": "2026-03-31T00:00:00Z",
     "groups": [
         {
-            "key": "damaged",
+            "key": "damaged,2026-03",
+            "keys": {"reason": "damaged", "month": "2026-03"},
             "count": 3,
             "by_status": {"negotiating": 1, "resolved": 2},
             "refund_totals": [USD_20],
             "median_resolution_seconds": 86400.0,
+            "p50_resolution_seconds": 86400.0,
+            "p90_resolution_seconds": 155520.0,
+            "p50_seller_first_response_seconds": 5400.0,
+            "escalated": 1,
+            "escalation_rate": 0.3333333333333333,
             "sla_breaches": 0,
         }
     ],

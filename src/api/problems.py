@@ -61,9 +61,12 @@ class Problem(BaseModel):
 class ApiProblem(Exception):
     """An error raised by the HTTP layer itself (auth, headers, files...)."""
 
-    def __init__(self, status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail)
         self.status, self.code, self.detail, self.headers = status, code, detail, headers or {}
+        self.extra = extra
 
 
 TITLES = {
@@ -128,7 +131,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ApiProblem)
     async def on_api_problem(_: Request, error: ApiProblem) -> JSONResponse:
-        return problem_response(error.status, error.code, error.detail, error.headers)
+        return problem_response(error.status, error.code, error.detail, error.headers, **error.extra)
 
     @app.exception_handler(RequestValidationError)
     async def on_validation(_: Request, error: RequestValidationError) -> JSONResponse:

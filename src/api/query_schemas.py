@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from api import examples as ex
 from api.schemas import ActorOut, DisputeOut, Page
@@ -56,11 +56,19 @@ class RefundTotalOut(BaseModel):
 
 
 class StatsGroupOut(BaseModel):
-    key: str
+    key: str = Field(description='the group\'s values joined by ","; "none" for a missing one (no outcome yet)')
+    keys: dict[str, str | None] = Field(description="each group_by key and its value in this group")
     count: int
     by_status: dict[str, int]
-    refund_totals: list[RefundTotalOut]
-    median_resolution_seconds: float | None
+    refund_totals: list[RefundTotalOut] = Field(description="refunds decided, per currency")
+    median_resolution_seconds: float | None = Field(description="the same as p50_resolution_seconds")
+    p50_resolution_seconds: float | None = Field(description="opening to resolution, resolved disputes")
+    p90_resolution_seconds: float | None
+    p50_seller_first_response_seconds: float | None = Field(
+        description="opening to the seller's first action, disputes the seller has answered"
+    )
+    escalated: int
+    escalation_rate: float = Field(description="escalated / count")
     sla_breaches: int
 
 
@@ -69,4 +77,5 @@ class StatsOut(BaseModel):
     group_by: str
     since: datetime | None
     until: datetime | None
+    as_of: datetime | None = Field(description="the instant the figures stand at (null: now)")
     groups: list[StatsGroupOut]

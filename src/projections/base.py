@@ -56,7 +56,7 @@ class Generation:
     fault: Fault | None = None
 
 
-TYPE_TOKENS = ("time", "json", "bigint", "text", "int", "bool")
+TYPE_TOKENS = ("time", "json", "bigint", "text", "int", "bool", "float")
 
 
 def render_ddl(projection: type[Projection], db: Database, generation: int) -> list[tuple[str, dict[str, str]]]:

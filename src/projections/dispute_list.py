@@ -10,7 +10,7 @@ from domain.dispute import Dispute
 from domain.values import Actor
 from domain.visibility import visible_parties
 from projections import documents
-from projections.db import Database, Row, as_json
+from projections.db import Database, Row, as_json, as_time
 from projections.evolving import EvolvingProjection
 
 
@@ -21,7 +21,8 @@ class DisputeList(EvolvingProjection):
 
     name = "dispute_list"
     tables = ("dispute_summaries",)
-    layout = 2  # 2: assigned_agent (claims) and its index
+    layout = 3  # 2: assigned_agent (claims) and its index; 3: indexes for the order_id, updated, escalated,
+    # outcome and deadline filters and orders
 
     @classmethod
     def ddl(cls) -> list[str]:
@@ -40,6 +41,11 @@ class DisputeList(EvolvingProjection):
             "CREATE INDEX IF NOT EXISTS {ix_summaries_buyer} ON {dispute_summaries} (buyer_id, opened_at)",
             "CREATE INDEX IF NOT EXISTS {ix_summaries_status} ON {dispute_summaries} (status, opened_at)",
             "CREATE INDEX IF NOT EXISTS {ix_summaries_reason} ON {dispute_summaries} (reason, opened_at)",
+            "CREATE INDEX IF NOT EXISTS {ix_summaries_order} ON {dispute_summaries} (order_id)",
+            "CREATE INDEX IF NOT EXISTS {ix_summaries_updated} ON {dispute_summaries} (updated_at, dispute_id)",
+            "CREATE INDEX IF NOT EXISTS {ix_summaries_deadline} ON {dispute_summaries} (next_deadline_at, dispute_id)",
+            "CREATE INDEX IF NOT EXISTS {ix_summaries_outcome} ON {dispute_summaries} (outcome, opened_at)",
+            "CREATE INDEX IF NOT EXISTS {ix_summaries_escalated} ON {dispute_summaries} (escalated, opened_at)",
             "CREATE INDEX IF NOT EXISTS {ix_summaries_agent} ON {dispute_summaries} (assigned_agent, opened_at)",
         ]
 
@@ -87,49 +93,119 @@ def summary(d: Dispute) -> dict[str, Any]:
     }
 
 
+EQUALS = ("status", "seller_id", "buyer_id", "reason", "party_to_act", "order_id", "outcome")
+"""Filters on a column's value: a row matches any of the values given (OR)."""
+RANGES = (
+    ("opened_after", "opened_at >= %s"),
+    ("opened_before", "opened_at < %s"),
+    ("updated_after", "updated_at >= %s"),
+    ("updated_before", "updated_at < %s"),
+    ("deadline_before", "next_deadline_at < %s"),  # the earliest open deadline: some deadline is due before
+)
+ORDERS = {"opened_at": "opened_at", "updated_at": "updated_at", "deadline": "next_deadline_at"}
+"""`order_by` keys and their columns. Only `deadline` can be NULL (no open deadline): such rows
+sort after every deadline ascending, before every deadline descending (NULL as the latest time)."""
+
+
 @dataclass(frozen=True)
 class Filters:
-    status: str | None = None
-    seller_id: str | None = None
-    buyer_id: str | None = None
-    reason: str | None = None
-    party_to_act: str | None = None
+    status: tuple[str, ...] = ()
+    seller_id: tuple[str, ...] = ()
+    buyer_id: tuple[str, ...] = ()
+    reason: tuple[str, ...] = ()
+    party_to_act: tuple[str, ...] = ()
+    order_id: tuple[str, ...] = ()
+    outcome: tuple[str, ...] = ()
+    escalated: bool | None = None
     opened_after: datetime | None = None
     opened_before: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    deadline_before: datetime | None = None
     assigned_agent: str | None = None
     unassigned: bool = False
     """Only disputes no agent has claimed."""
 
 
-def search(db: Database, viewer: Actor, filters: Filters, after: tuple[datetime, str] | None, limit: int) -> list[Row]:
-    """Newest first, by index. Buyers and sellers only ever see their own disputes."""
+@dataclass(frozen=True)
+class Order:
+    """Sort by `key` (one of ORDERS), then by dispute id, both ascending or both descending."""
+
+    key: str = "opened_at"
+    descending: bool = True
+
+    @property
+    def column(self) -> str:
+        return ORDERS[self.key]
+
+    def sql(self) -> str:
+        way = "DESC NULLS FIRST" if self.descending else "ASC NULLS LAST"
+        return f"{self.column} {way}, dispute_id {'DESC' if self.descending else 'ASC'}"
+
+    def after(self, key: datetime | None, dispute_id: str) -> tuple[str, list[Any]]:
+        """Rows strictly after (key, dispute_id) in this order (keyset pagination)."""
+        col, op = self.column, "<" if self.descending else ">"
+        if key is None:  # among the rows without a deadline
+            if self.descending:
+                return f"(({col} IS NULL AND dispute_id < %s) OR {col} IS NOT NULL)", [dispute_id]
+            return f"({col} IS NULL AND dispute_id > %s)", [dispute_id]
+        nulls_follow = " OR next_deadline_at IS NULL" if col == "next_deadline_at" and not self.descending else ""
+        return f"({col} {op} %s{nulls_follow} OR ({col} = %s AND dispute_id {op} %s))", [key, key, dispute_id]
+
+
+def query(
+    viewer: Actor, filters: Filters, order: Order, after: tuple[datetime | None, str] | None, limit: int
+) -> tuple[str, list[Any]]:
+    """The search's SQL and parameters. Buyers and sellers only ever see their own disputes."""
     where: list[str] = []
     params: list[Any] = []
-    scoped = visible_parties(viewer)
-    for column in ("status", "seller_id", "buyer_id", "reason", "party_to_act", "assigned_agent"):
-        for value in {getattr(filters, column), scoped.get(column)} - {None}:
-            where.append(f"{column} = %s")
+    for column, value in visible_parties(viewer).items():
+        where.append(f"{column} = %s")
+        params.append(value)
+    for column in EQUALS:
+        values = sorted(set(getattr(filters, column)))
+        if values:
+            where.append(f"{column} IN ({', '.join(['%s'] * len(values))})")
+            params += values
+    if filters.escalated is not None:
+        where.append("escalated = %s")
+        params.append(filters.escalated)
+    for name, condition in RANGES:
+        if (value := getattr(filters, name)) is not None:
+            where.append(condition)
             params.append(value)
+    if filters.assigned_agent is not None:
+        where.append("assigned_agent = %s")
+        params.append(filters.assigned_agent)
     if filters.unassigned:
         where.append("assigned_agent IS NULL")
-    if filters.opened_after:
-        where.append("opened_at >= %s")
-        params.append(filters.opened_after)
-    if filters.opened_before:
-        where.append("opened_at < %s")
-        params.append(filters.opened_before)
     if after:
-        where.append("(opened_at < %s OR (opened_at = %s AND dispute_id < %s))")
-        params += [after[0], after[0], after[1]]
+        condition, values = order.after(*after)
+        where.append(condition)
+        params += values
     clause = " AND ".join(where) or "TRUE"
+    sql = f"SELECT * FROM {{dispute_summaries}} WHERE {clause} ORDER BY {order.sql()} LIMIT %s"  # noqa: S608 - fixed text
+    return sql, [*params, limit]
+
+
+def search(
+    db: Database,
+    viewer: Actor,
+    filters: Filters,
+    after: tuple[datetime | None, str] | None,
+    limit: int,
+    order: Order = Order(),
+) -> list[Row]:
+    """A page of rows in `order`, by index (see `query`)."""
+    sql, params = query(viewer, filters, order, after, limit)
     with db.reading() as cur:
-        cur.run(
-            f"SELECT * FROM {{dispute_summaries}} WHERE {clause} "  # noqa: S608 - clause is built from fixed text
-            "ORDER BY opened_at DESC, dispute_id DESC LIMIT %s",
-            [*params, limit],
-            dispute_summaries="dispute_summaries",
-        )
+        cur.run(sql, params, dispute_summaries="dispute_summaries")
         return cur.all()
+
+
+def sort_key(row: Row, order: Order) -> datetime | None:
+    """The row's value of the order's column, for the next page's cursor."""
+    return as_time(row[order.column])
 
 
 def document_of(row: Row) -> Dispute:

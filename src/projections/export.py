@@ -91,6 +91,8 @@ def _typed(value: Any, kind: str) -> Any:
         return json.dumps(as_json(value), sort_keys=True, separators=(",", ":"))
     if kind in ("bigint", "int"):
         return int(value)
+    if kind == "float":
+        return float(value)
     if kind == "bool":
         return bool(value)
     return str(value)
@@ -134,6 +136,7 @@ def _write_parquet(table: Table, source: Iterator[dict[str, Any]], path: Path, a
         "json": pa.string(),
         "bigint": pa.int64(),
         "int": pa.int32(),
+        "float": pa.float64(),
         "bool": pa.bool_(),
         "text": pa.string(),
     }

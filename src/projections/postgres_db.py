@@ -71,6 +71,7 @@ class PostgresDatabase(Database):
         "text": "text",
         "int": "integer",
         "bool": "boolean",
+        "float": "double precision",
     }
 
     def __init__(self, conninfo: dict[str, str], schema: str, pool_size: int = 4) -> None:

@@ -51,7 +51,15 @@ class _SQLiteCursor(Cursor):
 
 class SQLiteDatabase(Database):
     dialect = "sqlite"
-    TYPES = {"time": "TEXT", "json": "TEXT", "bigint": "INTEGER", "text": "TEXT", "int": "INTEGER", "bool": "INTEGER"}
+    TYPES = {
+        "time": "TEXT",
+        "json": "TEXT",
+        "bigint": "INTEGER",
+        "text": "TEXT",
+        "int": "INTEGER",
+        "bool": "INTEGER",
+        "float": "REAL",
+    }
 
     def __init__(self, path: str, *, ephemeral: bool = False) -> None:
         self.path = path

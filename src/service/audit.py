@@ -35,6 +35,13 @@ def authorize(app: DisputeApp, dispute_id: UUID, actor: Actor, what: Read) -> No
     ensure_may_read_of_dispute(actor, what, lambda: app.dispute_for(dispute_id, actor))
 
 
+def ensure_listable(app: DisputeApp, dispute_id: UUID, actor: Actor) -> None:
+    """What `history` checks before reading a page: the caller may list this dispute's events."""
+    authorize(app, dispute_id, actor, Read.HISTORY)
+    if not exists(app, dispute_id):
+        raise DisputeNotFound(f"no dispute {dispute_id}")
+
+
 def exists(app: DisputeApp, dispute_id: UUID) -> bool:
     return bool(positioned(app).select_events_with_positions(dispute_id, limit=1))
 
@@ -100,6 +107,13 @@ def replay(app: DisputeApp, dispute_id: UUID, page: int = 500) -> Iterator[tuple
 
 
 # -------------------------------------------------------------------- orders
+def ensure_order_listable(app: DisputeApp, order_id: str, actor: Actor) -> None:
+    """What `order_history` checks before reading a page (role, then existence)."""
+    ensure_may_read(actor, Read.HISTORY)
+    if not exists(app, order_aggregate_id(order_id)):
+        raise OrderNotFound(f"no order {order_id}")
+
+
 def order_history(app: DisputeApp, order_id: str, actor: Actor, after: int, limit: int) -> list[RecordedEvent]:
     """An order's events as recorded (agents, auditors: the same readers as a dispute's)."""
     ensure_may_read(actor, Read.HISTORY)

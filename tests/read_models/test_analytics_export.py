@@ -40,6 +40,8 @@ def canonical(value: Any, kind: str) -> str:
         return json.dumps(as_json(value), sort_keys=True)
     if kind == "bool":
         return str(value in (True, 1, "true"))
+    if kind == "float":
+        return repr(float(value))
     return str(value)
 
 
@@ -49,7 +51,7 @@ def checksum(rows: list[dict[str, Any]], table: export.Table) -> str:
 
 
 def summed_column(table: export.Table) -> str:
-    return next(c for c in ("position", "version", "refund_minor") if c in dict(table.columns))
+    return next(c for c in ("position", "version", "refund_minor", "node") if c in dict(table.columns))
 
 
 def by_sql(db: Database, table: export.Table) -> tuple[int, int | None, str]:

@@ -140,7 +140,7 @@ def test_the_list_row_holds_the_assigned_agent_and_filters_on_it(world: World) -
 
     assert ids(dispute_list.Filters(assigned_agent=AGENT.id)) == {str(mine.id), str(under_appeal.id)}
     assert ids(dispute_list.Filters(unassigned=True)) == {str(nobodys.id)}
-    assert ids(dispute_list.Filters(status="under_appeal", assigned_agent=AGENT.id)) == {str(under_appeal.id)}
+    assert ids(dispute_list.Filters(status=("under_appeal",), assigned_agent=AGENT.id)) == {str(under_appeal.id)}
     row = next(r for r in dispute_list.search(world.views, AGENT, dispute_list.Filters(), None, 500)
                if r["dispute_id"] == str(under_appeal.id))  # fmt: skip
     assert (row["status"], row["party_to_act"], row["assigned_agent"]) == ("under_appeal", "agent", AGENT.id)

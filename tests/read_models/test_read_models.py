@@ -127,9 +127,9 @@ def test_search_filters_by_index_and_scopes_parties(world: World) -> None:
     world.catch_up()
     as_buyer = dispute_list.search(world.views, BUYER, dispute_list.Filters(), None, 50)
     assert {r["dispute_id"] for r in as_buyer} == {str(mine.id)}
-    by_seller = dispute_list.search(world.views, AGENT, dispute_list.Filters(seller_id="seller-9"), None, 50)
+    by_seller = dispute_list.search(world.views, AGENT, dispute_list.Filters(seller_id=("seller-9",)), None, 50)
     assert [r["reason"] for r in by_seller] == ["fake_tracking"]
-    by_status = dispute_list.search(world.views, AGENT, dispute_list.Filters(status="negotiating"), None, 50)
+    by_status = dispute_list.search(world.views, AGENT, dispute_list.Filters(status=("negotiating",)), None, 50)
     assert [r["dispute_id"] for r in by_status] == [str(mine.id)]
     none_before = dispute_list.search(world.views, AGENT, dispute_list.Filters(opened_before=T0), None, 50)
     assert none_before == []

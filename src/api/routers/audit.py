@@ -15,12 +15,12 @@ from api import audit_export, presenters
 from api.audit_models import AuditPage, HistoryPage, VerifyOut, audit_document, checked_entry, verify_out
 from api.deps import CallerDep, ServicesDep
 from api.instants import checked_instant
+from api.listing import AuditLogCaller, HistoryCaller
 from api.pagination import BIGINT, CursorParam, Limit, decode_cursor, page
 from api.problems import ApiProblem
 from api.readiness import wait_for_event_store, wait_for_view
-from api.routers.common import DISPUTE_READ, LIST, READ, DisputeId, MinPosition, read_docs
+from api.routers.common import DISPUTE_READ, LIST, LISTED, DisputeId, MinPosition, read_docs
 from api.schemas import DisputeOut
-from domain.visibility import Read, ensure_may_read
 from projections import audit_log
 from projections.audit_log import AuditFilter
 from service import audit as audit_reads
@@ -59,13 +59,13 @@ Filters = Annotated[AuditFilter, Depends(audit_filter)]
     operation_id="get_history",
     response_model=HistoryPage,
     response_description="a page of stored events, in order",
-    responses=read_docs(*HISTORY_READ, "invalid_cursor"),
+    responses=read_docs(*HISTORY_READ, "invalid_cursor", "unknown_parameter"),
     summary="Every stored event of a dispute, as recorded, with positions, chain hashes, leaf hashes and checks",
 )
 async def history(
     dispute_id: DisputeId,
     svc: ServicesDep,
-    actor: CallerDep,
+    actor: HistoryCaller,
     limit: Limit = 50,
     cursor: CursorParam = None,
     x_min_position: MinPosition = None,
@@ -128,14 +128,13 @@ async def verify(dispute_id: DisputeId, svc: ServicesDep, actor: CallerDep, x_mi
 )
 async def audit(
     svc: ServicesDep,
-    actor: CallerDep,
+    actor: AuditLogCaller,
     filters: Filters,
     limit: Limit = 50,
     cursor: CursorParam = None,
     x_min_position: MinPosition = None,
 ) -> JSONResponse:
     """Every event of every dispute, filtered (auditors)."""
-    ensure_may_read(actor, Read.AUDIT_LOG)
     after = cursor_position(cursor, "position")
     await wait_for_view(svc, audit_log.AuditLog.name, x_min_position)
     rows = await run_in_threadpool(audit_log.entries, svc.views, filters, after, limit + 1)
@@ -147,14 +146,14 @@ async def audit(
     operation_id="export_audit_log",
     response_class=StreamingResponse,
     responses={
-        **read_docs(*READ, "role_not_allowed"),
+        **read_docs(*LISTED, "role_not_allowed"),
         200: {"description": "the filtered audit log, streamed", "content": audit_export.OPENAPI_CONTENT},
     },
     summary="Export the audit log as JSON Lines or CSV, streamed in bounded memory",
 )
 async def export(
     svc: ServicesDep,
-    actor: CallerDep,
+    actor: AuditLogCaller,
     filters: Filters,
     fmt: Annotated[
         audit_export.ExportFormat, Query(alias="format", description="jsonl (the default) or csv")
@@ -162,7 +161,6 @@ async def export(
     x_min_position: MinPosition = None,
 ) -> StreamingResponse:
     """The whole filtered log as one streamed file (auditors)."""
-    ensure_may_read(actor, Read.AUDIT_LOG)
     await wait_for_view(svc, audit_log.AuditLog.name, x_min_position)
     body = audit_export.encode(fmt, audit_log.all_entries(svc.views, filters))
     return StreamingResponse(

@@ -82,6 +82,7 @@ CODES: dict[str, tuple[int, str]] = {
     "invalid_idempotency_key": (422, "Idempotency-Key must be 1 to 255 printable characters"),
     "idempotency_mismatch": (422, "this Idempotency-Key was used with another request"),
     "invalid_cursor": (422, "the cursor is not one this API issued"),
+    "unknown_parameter": (422, "unknown query parameter(s): stauts"),
     "upload_incomplete": (422, "the multipart body ended before its closing boundary"),
     "position_unknown": (422, "position 9156 has never been issued"),
     "tree_size_unknown": (422, "tree size 120 is above the latest checkpoint's (100)"),
@@ -119,7 +120,9 @@ COMMAND = (
 MONEY = ("invalid_value", "refund_exceeds_order", "currency_mismatch", "refund_required")
 READ = (*AUTHENTICATED, "not_caught_up", "position_unknown")
 DISPUTE_READ = (*READ, *IN_A_DISPUTE)
-LIST = (*READ, "invalid_cursor")
+LISTED = (*READ, "unknown_parameter")
+"""A read through api.listing's gate: an unknown query parameter is refused."""
+LIST = (*LISTED, "invalid_cursor")
 
 
 def problem_docs(*codes: str) -> dict[int | str, dict[str, Any]]:

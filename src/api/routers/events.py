@@ -16,13 +16,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from api import examples as ex
-from api.deps import CallerDep, ServicesDep
+from api.deps import ServicesDep
 from api.event_schemas import EventPage
+from api.listing import EventsCaller
 from api.pagination import BIGINT, CursorParam, Limit, cursor_int, decode_cursor, encode_cursor
 from api.problems import ApiProblem
-from api.routers.common import READ, problem_docs
+from api.routers.common import LIST, LISTED, problem_docs
 from domain.values import Actor
-from domain.visibility import Read, ensure_may_read
 from service.feed import EVENT_TOPICS, FeedPage
 from service.hub import Services
 
@@ -60,12 +60,12 @@ async def read_page(
     response_description="a page of events after `after`, in position order",
     description="Events after a position, in position order, as the caller may read them: events of "
     "disputes the caller may not see are absent. With `wait`, long-polls until one exists.",
-    responses=problem_docs(*READ, "role_not_allowed", "invalid_cursor"),
+    responses=problem_docs(*LIST, "role_not_allowed"),
     summary="Events after a position, as the caller may read them (long-polls with wait)",
 )
 async def list_events(
     svc: ServicesDep,
-    actor: CallerDep,
+    actor: EventsCaller,
     after: After = 0,
     limit: Limit = 50,
     cursor: CursorParam = None,
@@ -73,7 +73,6 @@ async def list_events(
     type: Types = None,
     wait: Annotated[timedelta | None, Query(description="ISO 8601 duration, at most PT30S")] = None,
 ) -> dict[str, Any]:
-    ensure_may_read(actor, Read.EVENTS)
     types = checked_types(type)
     if wait is not None and not timedelta(0) <= wait <= MAX_WAIT:
         raise ApiProblem(422, "validation_error", "wait must be an ISO 8601 duration from PT0S to PT30S")
@@ -113,7 +112,7 @@ def last_event_id(header: str | None) -> int | None:
     description="The feed as server-sent events, live: each event as `id` (its position), `event` (its "
     "type) and `data` (the event item); a comment heartbeat when idle; resume with Last-Event-ID.",
     responses={
-        **problem_docs(*READ, "role_not_allowed"),
+        **problem_docs(*LISTED, "role_not_allowed"),
         200: {
             "content": {"text/event-stream": {"schema": SSE_EVENT, "example": ex.SSE_EXAMPLE}},
             "description": "server-sent events",
@@ -123,13 +122,12 @@ def last_event_id(header: str | None) -> int | None:
 )
 async def stream_events(
     svc: ServicesDep,
-    actor: CallerDep,
+    actor: EventsCaller,
     after: After = 0,
     dispute_id: UUID | None = None,
     type: Types = None,
     last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> StreamingResponse:
-    ensure_may_read(actor, Read.EVENTS)
     types = checked_types(type)
     resume = last_event_id(last_event_id_header)
     start = resume if resume is not None else after

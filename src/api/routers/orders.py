@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from api.audit_models import HistoryPage, VerifyOut, history_entry, verify_out
 from api.deps import CallerDep, ServicesDep
+from api.listing import OrderHistoryCaller
 from api.order_schemas import OrderIn, OrderOut, order_out
 from api.pagination import CursorParam, Limit, page
 from api.readiness import wait_for_event_store
@@ -81,13 +82,13 @@ async def get_order(
     operation_id="get_order_history",
     response_model=HistoryPage,
     response_description="a page of the order's stored events, in order",
-    responses=read_docs(*READ, "role_not_allowed", "order_not_found", "invalid_cursor"),
+    responses=read_docs(*READ, "role_not_allowed", "order_not_found", "invalid_cursor", "unknown_parameter"),
     summary="Every stored event of an order, as recorded, with positions and chain hashes",
 )
 async def order_history(
     order_id: OrderId,
     svc: ServicesDep,
-    actor: CallerDep,
+    actor: OrderHistoryCaller,
     limit: Limit = 50,
     cursor: CursorParam = None,
     x_min_position: MinPosition = None,

@@ -9,17 +9,19 @@ from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api import presenters
-from api.deps import CallerDep, ServicesDep
+from api.deps import ServicesDep
 from api.instants import checked_instant
-from api.pagination import CursorParam, Limit, cursor_int, cursor_str, cursor_time, decode_cursor, page
+from api.list_filters import DEFAULT_ORDER, DisputeFilters, OrderParam, after_cursor, cursor_after, order_of
+from api.listing import DisputeListCaller, SellerListCaller, SellerScoreCaller, StatisticsCaller, TimelineCaller
+from api.pagination import CursorParam, Limit, cursor_int, cursor_str, decode_cursor, page
+from api.problems import ApiProblem
 from api.query_schemas import DisputePage, SellerPage, SellerScoreOut, StatsOut, TimelinePage
 from api.readiness import wait_for_view
-from api.routers.common import DISPUTE_READ, LIST, READ, DisputeId, MinPosition, read_docs
+from api.routers.common import DISPUTE_READ, LIST, LISTED, DisputeId, MinPosition, read_docs
 from api.schemas import NO_NUL
 from domain.errors import InvalidValue, RoleNotAllowed
-from domain.values import PARTIES, Actor, Reason, Role, Status
-from domain.visibility import Read, ensure_may_read, ensure_may_read_seller
-from projections import dispute_list, penalties, statistics, timeline
+from domain.values import PARTIES, Actor
+from projections import dispute_list, figures, penalties, statistics, timeline
 
 router = APIRouter()
 
@@ -28,52 +30,33 @@ router = APIRouter()
     "/v1/disputes",
     operation_id="list_disputes",
     response_model=DisputePage,
-    response_description="a page of disputes, oldest opened first",
+    response_description="a page of disputes in the order asked (newest opened first by default)",
     responses=read_docs(*LIST, "role_not_allowed", "invalid_value"),
     tags=["disputes"],
     summary="Search disputes (each caller sees what it may see)",
 )
 async def list_disputes(
     svc: ServicesDep,
-    actor: CallerDep,
-    status: Status | None = None,
-    seller_id: Annotated[str | None, Query(max_length=255, pattern=NO_NUL)] = None,
-    buyer_id: Annotated[str | None, Query(max_length=255, pattern=NO_NUL)] = None,
-    reason: Reason | None = None,
-    party_to_act: Role | None = None,
-    opened_after: datetime | None = None,
-    opened_before: datetime | None = None,
-    assigned_agent: Annotated[
-        str | None, Query(max_length=255, pattern=NO_NUL, description="disputes this agent has claimed")
-    ] = None,
-    unassigned: Annotated[bool, Query(description="true: only disputes no agent has claimed")] = False,
+    actor: DisputeListCaller,
+    filters: DisputeFilters,
+    order_by: OrderParam = DEFAULT_ORDER,
     limit: Limit = 50,
     cursor: CursorParam = None,
     x_min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """From the dispute_list read model (it may trail the store: use X-Min-Position).
     Buyers and sellers only ever see their own disputes, whatever the filters say,
-    and may not filter by assignment (`assigned_agent`, `unassigned`: 403)."""
-    ensure_may_read(actor, Read.DISPUTE_LIST)
-    ensure_may_filter_by_assignment(actor, assigned_agent, unassigned)
+    and may not filter by assignment (`assigned_agent`, `unassigned`: 403).
+    Filters combine with AND; the values of one repeated filter with OR."""
+    ensure_may_filter_by_assignment(actor, filters.assigned_agent, filters.unassigned)
     await wait_for_view(svc, dispute_list.DisputeList.name, x_min_position)
-    key = decode_cursor(cursor)
-    after = (cursor_time(key, "opened_at"), cursor_str(key, "id")) if key is not None else None
-    filters = dispute_list.Filters(
-        status=status.value if status else None,
-        seller_id=seller_id,
-        buyer_id=buyer_id,
-        reason=reason.value if reason else None,
-        party_to_act=party_to_act.value if party_to_act else None,
-        opened_after=checked_instant(opened_after, "opened_after"),
-        opened_before=checked_instant(opened_before, "opened_before"),
-        assigned_agent=assigned_agent,
-        unassigned=unassigned,
-    )
-    rows = await run_in_threadpool(dispute_list.search, svc.views, actor, filters, after, limit + 1)
+    after = after_cursor(cursor, order_by)
+    order = order_of(order_by)
+    rows = await run_in_threadpool(dispute_list.search, svc.views, actor, filters, after, limit + 1, order)
     now = svc.clock()
-    items = [presenters.dispute(dispute_list.document_of(r), actor, now) for r in rows]
-    return page(items, limit, lambda d: {"opened_at": d.opened_at.isoformat(), "id": str(d.id)})
+    shown = [(row, presenters.dispute(dispute_list.document_of(row), actor, now)) for row in rows]
+    body = page(shown, limit, lambda item: cursor_after(item[0], order_by))
+    return {**body, "items": [item[1] for item in body["items"]]}
 
 
 def ensure_may_filter_by_assignment(actor: Actor, assigned_agent: str | None, unassigned: bool) -> None:
@@ -91,22 +74,20 @@ def ensure_may_filter_by_assignment(actor: Actor, assigned_agent: str | None, un
     operation_id="get_timeline",
     response_model=TimelinePage,
     response_description="a page of timeline entries, in order",
-    responses=read_docs(*DISPUTE_READ, "role_not_allowed", "invalid_cursor"),
+    responses=read_docs(*DISPUTE_READ, "role_not_allowed", "invalid_cursor", "unknown_parameter"),
     tags=["disputes"],
     summary="A dispute's timeline (human summaries and event data)",
 )
 async def get_timeline(
     dispute_id: DisputeId,
     svc: ServicesDep,
-    actor: CallerDep,
+    actor: TimelineCaller,
     limit: Limit = 50,
     cursor: CursorParam = None,
     x_min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """What happened, in order, each entry with a human summary and its data,
     as the caller may read it (from the timeline read model)."""
-    await run_in_threadpool(svc.app.dispute_for, dispute_id, actor)
-    ensure_may_read(actor, Read.TIMELINE)
     await wait_for_view(svc, timeline.Timeline.name, x_min_position)
     key = decode_cursor(cursor)
     after = cursor_int(key, "position", minimum=0) if key is not None else 0
@@ -131,20 +112,19 @@ async def get_timeline(
     operation_id="get_seller_score",
     response_model=SellerScoreOut,
     response_description="the seller's score, level and breakdown",
-    responses=read_docs(*READ, "role_not_allowed"),
+    responses=read_docs(*LISTED, "role_not_allowed"),
     tags=["sellers"],
     summary="A seller's penalty score over the rolling window ending at as_of",
 )
 async def seller_score(
     seller_id: Annotated[str, Path(max_length=255, pattern=NO_NUL)],
     svc: ServicesDep,
-    actor: CallerDep,
+    actor: SellerScoreCaller,
     as_of: datetime | None = None,
     x_min_position: MinPosition = None,
 ) -> SellerScoreOut:
     """For the seller itself, agents, auditors and analysts. A seller with no
     penalties in the window scores 0."""
-    ensure_may_read_seller(actor, seller_id)
     await wait_for_view(svc, penalties.Penalties.name, x_min_position)
     when = checked_instant(as_of, "as_of") or svc.clock()
     found = await run_in_threadpool(penalties.score, svc.views, seller_id, when, svc.settings.penalty_window)
@@ -162,7 +142,7 @@ async def seller_score(
 )
 async def list_sellers(
     svc: ServicesDep,
-    actor: CallerDep,
+    actor: SellerListCaller,
     order_by: Literal["score"] = "score",
     as_of: datetime | None = None,
     limit: Limit = 50,
@@ -171,7 +151,6 @@ async def list_sellers(
 ) -> dict[str, Any]:
     """Sellers with penalties in the window ending at `as_of`, highest score first
     (agents, auditors, analysts)."""
-    ensure_may_read(actor, Read.SELLER_LIST)
     await wait_for_view(svc, penalties.Penalties.name, x_min_position)
     when = checked_instant(as_of, "as_of") or svc.clock()
     key = decode_cursor(cursor)
@@ -181,27 +160,45 @@ async def list_sellers(
     return page(items, limit, lambda i: {"score": i.score, "seller_id": i.seller_id})
 
 
+GROUP_BY = Query(
+    pattern=r"^[a-z]+(,[a-z]+)?$",
+    description="one key, or two separated by a comma (e.g. `reason,week`): "
+    + ", ".join(f"`{k}`" for k in figures.KEYS)
+    + " (`week` is the ISO week, `month` the month the dispute was opened in, UTC)",
+)
+
+
 @router.get(
     "/v1/stats/disputes",
     operation_id="get_dispute_statistics",
     response_model=StatsOut,
-    response_description="the statistics, one group per key",
-    responses=read_docs(*READ, "role_not_allowed"),
+    response_description="the statistics, one group per key (or pair of keys)",
+    responses=read_docs(*LISTED, "role_not_allowed"),
     tags=["statistics"],
-    summary="Counts, refund totals, median time to resolution and SLA breaches",
+    summary="Counts, refunds, percentiles of resolution and first-response times, escalations and SLA breaches",
 )
 async def dispute_stats(
     svc: ServicesDep,
-    actor: CallerDep,
-    group_by: Literal["reason", "status", "seller"] = "reason",
-    since: datetime | None = None,
-    until: datetime | None = None,
+    actor: StatisticsCaller,
+    group_by: Annotated[str, GROUP_BY] = "reason",
+    since: Annotated[datetime | None, Query(description="opened at or after")] = None,
+    until: Annotated[datetime | None, Query(description="opened before")] = None,
+    as_of: Annotated[
+        datetime | None, Query(description="the figures as they stood at this instant (not after now)")
+    ] = None,
     x_min_position: MinPosition = None,
 ) -> dict[str, Any]:
-    """Disputes grouped by reason, status or seller, opened in [since, until)
-    (analysts, agents, auditors)."""
-    ensure_may_read(actor, Read.STATISTICS)
+    """Disputes opened in [since, until), grouped (analysts, agents, auditors).
+    Percentiles interpolate linearly between the closest ranks (as Postgres's
+    percentile_cont): for n sorted values and a fraction p, rank p*(n-1)."""
     since, until = checked_instant(since, "since"), checked_instant(until, "until")
+    as_of, now = checked_instant(as_of, "as_of"), svc.clock()
+    if as_of is not None and as_of > now:
+        raise ApiProblem(422, "validation_error", "as_of must not be later than now: the future is not recorded")
+    try:
+        figures.grouping(group_by)
+    except figures.BadGrouping as e:
+        raise ApiProblem(422, "validation_error", str(e)) from None
     await wait_for_view(svc, statistics.Statistics.name, x_min_position)
-    groups = await run_in_threadpool(statistics.dispute_statistics, svc.views, group_by, since, until, svc.clock())
-    return {"group_by": group_by, "since": since, "until": until, "groups": groups}
+    groups = await run_in_threadpool(statistics.dispute_statistics, svc.views, group_by, since, until, now, as_of)
+    return {"group_by": group_by, "since": since, "until": until, "as_of": as_of, "groups": groups}

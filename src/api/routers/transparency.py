@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from api import examples as ex
 from api.audit_models import CheckpointPage, ConsistencyOut, InclusionOut
 from api.deps import CallerDep, ServicesDep
+from api.listing import CheckpointListCaller
 from api.pagination import BIGINT, CursorParam, Limit, page
 from api.problems import ApiProblem
 from api.routers.audit import cursor_position
@@ -74,11 +75,11 @@ async def checkpoint(svc: ServicesDep, actor: CallerDep) -> PlainTextResponse:
     operation_id="list_log_checkpoints",
     response_model=CheckpointPage,
     response_description="a page of checkpoints, oldest first",
-    responses=read_docs(*LOG_READ, "invalid_cursor"),
+    responses=read_docs(*LOG_READ, "invalid_cursor", "unknown_parameter"),
     summary="Every signed checkpoint issued so far",
 )
 async def checkpoints(
-    svc: ServicesDep, actor: CallerDep, limit: Limit = 50, cursor: CursorParam = None
+    svc: ServicesDep, actor: CheckpointListCaller, limit: Limit = 50, cursor: CursorParam = None
 ) -> JSONResponse:
     """Each with its tree size, base64 root hash, time of issue and signed note."""
     store = checkpointer(svc, actor).store

@@ -21,6 +21,7 @@ from api.event_schemas import (
     WebhookPatch,
     WebhookWithSecret,
 )
+from api.listing import DeliveriesCaller, WebhookListCaller
 from api.pagination import CursorParam, Limit, cursor_int, cursor_str, decode_cursor, page
 from api.problems import ApiProblem
 from api.routers.common import AUTHENTICATED, problem_docs
@@ -32,6 +33,9 @@ from service.webhooks.urls import UnsafeUrl
 router = APIRouter(tags=["webhooks"])
 T = TypeVar("T")
 ERRORS = problem_docs(*AUTHENTICATED, "role_not_allowed", "webhook_not_found", "unsafe_url", "invalid_cursor")
+LIST_ERRORS = problem_docs(
+    *AUTHENTICATED, "role_not_allowed", "webhook_not_found", "invalid_cursor", "unknown_parameter"
+)
 
 
 def webhooks(svc: Services) -> Webhooks:
@@ -84,13 +88,15 @@ async def create_webhook(body: WebhookIn, svc: ServicesDep, actor: CallerDep) ->
 @router.get(
     "/v1/webhooks",
     response_model=WebhookPage,
-    responses=ERRORS,
+    responses=LIST_ERRORS,
     operation_id="list_webhooks",
     response_description="a page of the caller's subscriptions",
     description="The caller's own webhook subscriptions, oldest first.",
     summary="The caller's webhooks",
 )
-async def list_webhooks(svc: ServicesDep, actor: CallerDep, limit: Limit = 50, cursor: CursorParam = None) -> Any:
+async def list_webhooks(
+    svc: ServicesDep, actor: WebhookListCaller, limit: Limit = 50, cursor: CursorParam = None
+) -> Any:
     key = decode_cursor(cursor)
     after = cursor_str(key, "id") if key is not None else None
     found = await call(webhooks(svc).owned, actor, after, limit + 1)
@@ -169,14 +175,14 @@ async def replay(webhook_id: UUID, body: ReplayIn, svc: ServicesDep, actor: Call
 @router.get(
     "/v1/webhooks/{webhook_id}/deliveries",
     response_model=DeliveryPage,
-    responses=ERRORS,
+    responses=LIST_ERRORS,
     operation_id="list_webhook_deliveries",
     response_description="a page of delivery attempts",
     description="The delivery attempts of a subscription, oldest first.",
     summary="The delivery attempts, oldest first",
 )
 async def deliveries(
-    webhook_id: UUID, svc: ServicesDep, actor: CallerDep, limit: Limit = 50, cursor: CursorParam = None
+    webhook_id: UUID, svc: ServicesDep, actor: DeliveriesCaller, limit: Limit = 50, cursor: CursorParam = None
 ) -> dict[str, Any]:
     key = decode_cursor(cursor)
     after = cursor_int(key, "seq", minimum=0) if key is not None else 0
