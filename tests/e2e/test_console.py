@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from api.auth import mint
 from domain.values import Role
@@ -220,15 +220,29 @@ def test_the_browser_checks_every_inclusion_proof_and_a_forged_root_fails_the_ba
     assert all(ok for ok, _, _ in checked[1]), "every leaf's proof leads to the signed root"
     assert not any(bent or moved for _, bent, moved in checked[1]), "a changed proof or index does not"
 
-    forged_root = base64.b64encode(bytes(32)).decode()
-    lines = note.split("\n")
-    forged = "\n".join([lines[0], lines[1], forged_root, *lines[3:]])
-    tab.route("**/v1/audit/log/checkpoint", lambda route: route.fulfill(body=forged, content_type="text/plain"))
     open_page(tab, dev_server, f"dispute/{seeded.agreed}", "dispute")
     log_badge = tab.locator("#log-badge")
+    expect(log_badge).to_have_attribute("data-state", "verified")
+
+    def bent_proof(route: Route) -> None:
+        answer = route.fetch()
+        proof = answer.json()
+        proof["proof"][0] = base64.b64encode(bytes(32)).decode()
+        route.fulfill(response=answer, json=proof)
+
+    inclusion = re.compile(r"/v1/audit/log/inclusion\?")
+    tab.route(inclusion, bent_proof)
+    tab.reload()
     expect(log_badge).to_have_attribute("data-state", "failed")
-    failure = f"transparency log: the inclusion proof does not lead to the root of tree size {size}"
-    expect(log_badge).to_have_text(failure)
+    expect(log_badge).to_have_text(re.compile(r"the inclusion proof does not lead to the root of tree size \d+$"))
+    tab.unroute(inclusion)
+
+    lines = note.split("\n")  # the same note with another root: its signature no longer holds
+    forged = "\n".join([lines[0], lines[1], base64.b64encode(bytes(32)).decode(), *lines[3:]])
+    tab.route("**/v1/audit/log/checkpoint", lambda route: route.fulfill(body=forged, content_type="text/plain"))
+    tab.reload()
+    expect(log_badge).to_have_attribute("data-state", "failed")
+    expect(log_badge).to_have_text("transparency log: the checkpoint is not signed by the log's key")
     expect(tab.locator("#chain-badge")).to_contain_text("chain valid")
 
 

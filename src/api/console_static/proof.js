@@ -1,10 +1,11 @@
-// The transparency log in the browser: the dispute's latest event is proven to be
-// in the tree of the latest signed checkpoint (RFC 9162 2.1.3.2, SHA-256 by
-// WebCrypto). Its leaf holds its chain hash, which commits to every earlier
+// The transparency log in the browser: the latest checkpoint's Ed25519 signature
+// is checked with the log's verifier key, and the dispute's latest event is proven
+// to be in its tree (RFC 9162 2.1.3.2, SHA-256; both by WebCrypto). Its leaf holds its chain hash, which commits to every earlier
 // version, so one inclusion proof plus a valid chain covers the whole dispute.
 import { call } from "./api.js";
 
 export const CHECKPOINT = "/v1/audit/log/checkpoint";
+export const KEY = "/v1/audit/log/key";
 export const INCLUSION = (position, size) => `/v1/audit/log/inclusion?position=${position}&tree_size=${size}`;
 const HISTORY = (id, cursor) => `/v1/disputes/${id}/history?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
 
@@ -19,17 +20,41 @@ async function node(left, right) {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", joined));
 }
 
-// A C2SP checkpoint: origin, tree size, base64 root hash, an empty line, signature lines.
+// A C2SP checkpoint: origin, tree size, base64 root hash, an empty line, signature lines
+// ("\u2014 <key name> <base64(key id || Ed25519 signature)>").
 export function parseCheckpoint(note) {
   const lines = String(note).split("\n");
   const blank = lines.indexOf("");
-  if (blank !== 3 || !/^(0|[1-9]\d*)$/.test(lines[1]) || !lines.slice(4).some((l) => l.startsWith("\u2014 "))) return null;
+  if (blank !== 3 || !/^(0|[1-9]\d*)$/.test(lines[1])) return null;
   try {
     const root = unbase64(lines[2]);
-    return root.length === 32 ? { origin: lines[0], size: Number(lines[1]), root } : null;
+    const signatures = lines.slice(4).filter((l) => l.startsWith("\u2014 ")).map((l) => {
+      const [name, sig] = l.slice(2).split(" ");
+      return { name, sig: unbase64(sig) };
+    });
+    const body = new TextEncoder().encode(lines.slice(0, 3).join("\n") + "\n");
+    return root.length === 32 && signatures.length ? { origin: lines[0], size: Number(lines[1]), root, body, signatures } : null;
   } catch {
     return null;
   }
+}
+
+// Whether a signature line of `checkpoint` is the verifier key's ("<name>+<key id hex>+<base64(0x01 || public key)>").
+export async function signedBy(checkpoint, vkey) {
+  const [name, id, ...rest] = String(vkey).trim().split("+");
+  const key = rest.join("+"); // base64 has "+" of its own
+  const raw = key ? unbase64(key) : new Uint8Array();
+  if (raw.length !== 33 || raw[0] !== 1) return false;
+  const named = new Uint8Array([...new TextEncoder().encode(name), 0x0a, ...raw]);
+  const ownId = new Uint8Array(await crypto.subtle.digest("SHA-256", named)).slice(0, 4);
+  if (Array.from(ownId, (b) => b.toString(16).padStart(2, "0")).join("") !== id) return false;
+  const publicKey = await crypto.subtle.importKey("raw", raw.slice(1), { name: "Ed25519" }, false, ["verify"]);
+  for (const s of checkpoint.signatures) {
+    const hexId = Array.from(s.sig.slice(0, 4), (b) => b.toString(16).padStart(2, "0")).join("");
+    if (s.name !== name || hexId !== id || s.sig.length !== 68) continue;
+    if (await crypto.subtle.verify({ name: "Ed25519" }, publicKey, s.sig.slice(4), checkpoint.body)) return true;
+  }
+  return false;
 }
 
 // RFC 9162 2.1.3.2: whether `path` (leaf first) takes leaf `index`'s hash to `root` in a tree of `size` leaves.
@@ -69,6 +94,9 @@ export async function inclusion(disputeId) {
   if (!got.ok) return { state: "unreadable", text: `checkpoint: ${got.status} ${(got.body && got.body.code) || ""}` };
   const checkpoint = parseCheckpoint(got.body);
   if (!checkpoint) return { state: "failed", text: "the checkpoint is not a signed note of origin, tree size and root hash" };
+  const key = await call(KEY);
+  if (!key.ok) return { state: "unreadable", text: `verifier key: ${key.status} ${(key.body && key.body.code) || ""}` };
+  if (!(await signedBy(checkpoint, key.body))) return { state: "failed", text: "the checkpoint is not signed by the log's key" };
   const found = await history(disputeId);
   if (found.failed) return { state: "unreadable", text: `history: ${found.failed.status} ${found.failed.body.code || ""}` };
   const broken = found.events.find((e) => !e.chain_valid);
