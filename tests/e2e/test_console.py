@@ -244,6 +244,14 @@ def test_the_browser_checks_every_inclusion_proof_and_a_forged_root_fails_the_ba
     expect(log_badge).to_have_attribute("data-state", "failed")
     expect(log_badge).to_have_text("transparency log: the checkpoint is not signed by the log's key")
     expect(tab.locator("#chain-badge")).to_contain_text("chain valid")
+    tab.unroute("**/v1/audit/log/checkpoint")
+
+    newer = api.open("buyer-7", "seller-7", "order-after-the-checkpoint")["id"]  # after `note`, kept the latest
+    tab.route("**/v1/audit/log/checkpoint", lambda route: route.fulfill(body=note, content_type="text/plain"))
+    open_page(tab, dev_server, f"dispute/{newer}", "dispute")
+    expect(log_badge).to_have_attribute("data-state", "pending")
+    pending = f"transparency log: version 1 is not in the latest checkpoint yet (tree size {size})"
+    expect(log_badge).to_have_text(pending)
 
 
 def test_the_replay_slider_shows_the_state_as_of_each_version(
