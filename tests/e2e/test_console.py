@@ -471,6 +471,7 @@ def test_a_ruling_appealed_by_the_buyer_is_decided_by_another_agent_through_the_
     tab.goto(f"{dev_server.url}/console#/dispute/{dispute}")
     act(tab, "appeal", {"reason": "five dollars is not enough"})
     expect(tab.locator("#status")).to_have_text("under_appeal")
+    expect(tab.locator("#appeal")).to_have_text("by buyer buyer-6: five dollars is not enough; awaiting an agent")
 
     sign_in(tab, dev_server, "agent", "agent-2")
     tab.goto(f"{dev_server.url}/console#/dispute/{dispute}")
@@ -507,6 +508,7 @@ def test_a_ruling_appealed_by_the_buyer_is_decided_by_another_agent_through_the_
     assert api.call("agent", "agent-2", "GET", base)["assigned_agent"] == "agent-3"
     act(tab, "claim", {"force": "true", "reason": "agent-3 is away"})
     expect(tab.locator('#actions button[data-action="release"]')).to_be_visible()
+    expect(tab.locator("#assigned-agent")).to_have_text("agent-2")
     assert api.call("agent", "agent-2", "GET", base)["assigned_agent"] == "agent-2"
     act(tab, "release", {"reason": "lunch"})
     expect(tab.locator('#actions button[data-action="release"]')).to_have_count(0)
@@ -518,5 +520,6 @@ def test_a_ruling_appealed_by_the_buyer_is_decided_by_another_agent_through_the_
     act(tab, "decide_appeal", decision)
     expect(tab.locator("#status")).to_have_text("resolved")
     expect(tab.locator("#outcome")).to_have_text("refund_full by appeal, 20.00 USD")
+    expect(tab.locator("#appeal")).to_have_text("by buyer buyer-6: five dollars is not enough; overturned by agent-2")
     final = api.call("agent", "agent-2", "GET", base)
     assert final["appeal"]["decision"] == "overturned" and final["appeal"]["decided_by"] == "agent-2"

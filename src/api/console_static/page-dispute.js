@@ -17,6 +17,8 @@ function header(d) {
       ["reason", d.reason], ["asked", `${d.requested_remedy} ${money(d.requested_refund)} of ${money(d.order_amount)}`],
       ["deadlines", deadlines.length ? h("ul", {}, deadlines.map(([n, due]) => h("li", {}, `${n}: ${when(due)} `, h("span", { "data-due": due }, countdown(due))))) : "none open"],
       ["outcome", h("span", { id: "outcome" }, outcome)],
+      ["appeal", h("span", { id: "appeal" }, d.appeal ? `by ${d.appeal.appealed_by.role} ${d.appeal.appealed_by.id}: ${d.appeal.reason}; ${d.appeal.decision ? `${d.appeal.decision} by ${d.appeal.decided_by}` : "awaiting an agent"}` : "—")],
+      ["handled by", h("span", { id: "assigned-agent" }, d.assigned_agent || "—")],
       ["version", h("span", { id: "version" }, String(d.version))],
     ]));
 }
