@@ -378,6 +378,7 @@ def test_the_operations_page_follows_the_event_stream(tab: Page, dev_server: Liv
     position = answer.headers["X-Position"]
     expect(tab.locator(f'#live-events li[data-position="{position}"]')).to_contain_text("MessagePosted")
     expect(tab.locator("#views")).to_contain_text(f"event store head {position}")
+    expect(tab.locator("#ops-status #checkpoint-size")).to_have_text(re.compile(r"^\d+$"))  # refreshed with the rest
 
 
 def test_outside_dev_there_is_no_token_picker_and_a_pasted_token_signs_in(browser: Browser, tmp_path: Path) -> None:

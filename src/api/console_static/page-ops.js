@@ -18,6 +18,7 @@ function statusCards(st) {
       h("section", { class: "card", id: "webhooks" }, h("h2", {}, "Webhooks"), facts([
         ["enabled subscriptions", String(st.webhooks.subscriptions)], ["behind", String(st.webhooks.behind)],
         ["backlog (events)", String(st.webhooks.backlog)], ["disabled", String(st.webhooks.disabled)]]))),
+    checkpoint(st.checkpoint),
     h("p", { class: "muted", id: "checked-at" }, `checked ${when(st.checked_at)}`),
   ];
 }
@@ -38,7 +39,7 @@ export async function opsPage(me, _rest, signal) {
   const box = h("div", { id: "ops-status" }, statusCards(got.body));
   const events = h("ul", { class: "events", id: "live-events" });
   const live = h("span", { class: "badge none", id: "live" }, "connecting…");
-  show(h("h1", {}, "Operations"), box, checkpoint(got.body.checkpoint),
+  show(h("h1", {}, "Operations"), box,
     h("section", { class: "card" }, h("h2", {}, "Live events "), live, events));
   let refreshing = null;
   const refresh = () => {
