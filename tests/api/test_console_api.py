@@ -113,7 +113,8 @@ def test_in_dev_the_token_route_mints_tokens_the_api_accepts(tmp_path: Path, req
 @pytest.mark.parametrize("env", ["test", "production"])
 def test_outside_dev_there_is_no_token_route(tmp_path: Path, request: pytest.FixtureRequest, env: str) -> None:
     key = Signer.generate("disputes.local/log").text  # production requires a checkpoint signing key
-    with TestClient(build_api(settings_for("sqlite", tmp_path, request, env=env, log_signing_key=key))) as client:
+    settings = settings_for("sqlite", tmp_path, request, env=env, log_signing_key=key)
+    with TestClient(build_api(settings)) as client:
         absent = client.post("/v1/dev/tokens", json={"role": "agent", "sub": "agent-1"})
         assert absent.status_code == 404 and absent.json()["code"] == "not_found"
         assert "/v1/dev/tokens" not in client.get("/openapi.json").json()["paths"]
