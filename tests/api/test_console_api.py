@@ -5,6 +5,7 @@ nothing but local assets."""
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -60,10 +61,24 @@ def test_ops_status_reports_view_lag_scheduler_delay_and_webhook_backlog(
         assert early["head_position"] == 3 and all(v["lag"] == 0 for v in early["views"].values())
         assert early["scheduler"] == {"overdue": 0, "delay_seconds": 0.0, "next_due_at": iso(due)}
         assert early["webhooks"] == {"subscriptions": 1, "behind": 1, "backlog": 1, "disabled": 0}
-        assert early["checkpoint"] is None, "no transparency log is wired"
-        services.latest_checkpoint = lambda: {"tree_size": 3, "root_hash": "ab" * 32}
+        assert early["checkpoint"] is None, "no checkpoint issued yet"
+        signed = services.checkpoints.issue()
+        assert signed is not None and signed.tree_size == 3
+        Scenario(services.app).open()  # taken into the tree after the checkpoint
+        Follower(services.app, services.views, PROJECTIONS["transparency_log"]).catch_up()
+        services.clock = lambda: signed.issued_at + timedelta(seconds=42)
         wired = client.get("/v1/ops/status", headers=AUDITOR).json()
-        assert wired["checkpoint"] == {"tree_size": 3, "root_hash": "ab" * 32}
+        assert wired["checkpoint"] == {
+            "tree_size": 3,
+            "root_hash": base64.b64encode(signed.root_hash).decode(),
+            "issued_at": iso(signed.issued_at),
+            "age_seconds": 42.0,
+            "tree_size_now": 4,
+            "unsigned_leaves": 1,
+        }
+        assert wired["head_position"] == 4
+        services.checkpoints.issue()
+        assert client.get("/v1/ops/status", headers=AGENT).json()["checkpoint"]["unsigned_leaves"] == 0
         services.clock = lambda: due + timedelta(seconds=90)
         late = client.get("/v1/ops/status", headers=AGENT).json()
         assert late["scheduler"]["overdue"] >= 1 and late["scheduler"]["delay_seconds"] == 90.0
