@@ -189,7 +189,9 @@ def projection_rates(url: str, schema: str, head: int, stock_events: int) -> dic
 def command_cost(url: str, schema: str, long_events: int, samples: int) -> dict[str, float]:
     """Median seconds per message command: on a dispute with `long_events` events against
     one on a new dispute, with the defaults the API runs (snapshots, aggregate cache)."""
-    svc = build_services(settings_for(url, schema))
+    # The long dispute gets `long_events` + `samples` messages: past the default cap of 1,000
+    # messages a dispute holds (Policy.max_messages_per_dispute), so the cap is lifted here.
+    svc = build_services(settings_for(url, schema, max_messages_per_dispute=long_events + samples + 10))
     app = svc.app
     try:
         [long_id] = seed(app, "d-long", 1, messages=long_events - 1, batch=1)

@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/bench_tlog.py [--events 1000000] [--proofs 2000] [--append-seconds 10]
 
-In a scratch Postgres schema (dropped afterwards; `DISPUTES_DATABASE_URL` if
+In a scratch Postgres schema (dropped afterwards, with its `_analytics` sibling; `DISPUTES_DATABASE_URL` if
 it is Postgres, else postgresql://postgres@127.0.0.1:5432/test):
 
 1. the event append rate: 16 threads running real `post_message` commands
@@ -137,7 +137,8 @@ def main() -> None:
     finally:
         svc.close()
         with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(Identifier(schema)))
+            for name in (schema, settings.analytics_schema_name()):  # the analysts' schema is created beside it
+                conn.execute(SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(Identifier(name)))
 
 
 if __name__ == "__main__":

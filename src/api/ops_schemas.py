@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,7 +17,14 @@ OPS_STATUS = {
     },
     "scheduler": {"overdue": 1, "delay_seconds": 2.5, "next_due_at": "2026-11-29T21:51:49.500000Z"},
     "webhooks": {"subscriptions": 3, "behind": 1, "backlog": 12, "disabled": 0},
-    "checkpoint": None,
+    "checkpoint": {
+        "tree_size": 1190,
+        "root_hash": "NtD+ogq3MNtXIJntN48rZ4UHG8fjxwlQE9ns1wTr3eU=",
+        "issued_at": "2026-11-29T21:51:07Z",
+        "age_seconds": 45.0,
+        "tree_size_now": 1204,
+        "unsigned_leaves": 14,
+    },
 }
 
 
@@ -35,6 +41,15 @@ class WebhookStatus(BaseModel):
     disabled: int = Field(description="subscriptions disabled (by their owner or after repeated failures)")
 
 
+class CheckpointStatus(BaseModel):
+    tree_size: int = Field(description="leaves the latest signed checkpoint covers")
+    root_hash: str = Field(description="its root hash, base64")
+    issued_at: datetime
+    age_seconds: float = Field(description="seconds since it was issued")
+    tree_size_now: int = Field(description="leaves in the transparency log's tree now")
+    unsigned_leaves: int = Field(description="leaves the tree took in since that checkpoint (the next one signs them)")
+
+
 class OpsStatus(BaseModel):
     model_config = ConfigDict(json_schema_extra=ex.examples(OPS_STATUS))
     checked_at: datetime
@@ -44,6 +59,6 @@ class OpsStatus(BaseModel):
     )
     scheduler: SchedulerStatus
     webhooks: WebhookStatus
-    checkpoint: dict[str, Any] | None = Field(
-        default=None, description="the transparency log's latest signed checkpoint; null when there is none"
+    checkpoint: CheckpointStatus | None = Field(
+        default=None, description="the transparency log's latest signed checkpoint; null while none was issued"
     )

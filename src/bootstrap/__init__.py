@@ -25,7 +25,7 @@ from domain.application import DisputeApp
 from projections import analytics, base
 from projections.catalog import PROJECTIONS
 from projections.db import Database, PostgresDatabase, SQLiteDatabase
-from service.checkpoints import Checkpointer, resolve_signer
+from service.checkpoints import Checkpointer, checkpoint_status, resolve_signer
 from service.hub import Services
 from service.metrics import Metrics
 from service.ports import IdempotencyStore
@@ -158,6 +158,9 @@ def build_services(settings: Settings, jwt_secret: str | None = None) -> Service
         signer=resolve_signer(settings),
         jwt_secret=jwt_secret if jwt_secret is not None else resolve_secret(settings),
     )
+    store = services.checkpoint_store
+    assert store is not None
+    services.latest_checkpoint = lambda: checkpoint_status(store, services.views, services.now())
     register_gauges(services)
     observe_business_events(app, services.metrics)
     crew = Crew(services)

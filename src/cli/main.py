@@ -7,7 +7,7 @@ import time
 import urllib.error
 import urllib.request
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -88,7 +88,18 @@ def serve(
         # for any server). Body reads are timed in api.limits, never responses.
         timeout_keep_alive=max(1, int(settings.keep_alive_timeout.total_seconds())),
         h11_max_incomplete_event_size=settings.max_header_bytes + 1024,
+        **_worker_patience(uvicorn),
     )
+
+
+def _worker_patience(uvicorn: Any) -> dict[str, Any]:
+    """A spawned worker answers the supervisor's health ping only once it has re-imported the
+    app (~2.5 s of CPU); on a loaded machine that passed uvicorn's 5 s default and every worker
+    was killed and respawned in a loop, never serving. (Older uvicorns have no such check.)"""
+    import inspect
+
+    known = "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters
+    return {"timeout_worker_healthcheck": 30} if known else {}
 
 
 @cli.command()

@@ -148,3 +148,20 @@ class Checkpointer:
             except Exception:
                 log.exception("issuing a checkpoint failed; trying again in %.0fs", interval)
             stop.wait(interval)
+
+
+def checkpoint_status(store: CheckpointStore, views: Database, now: datetime) -> dict[str, object] | None:
+    """The latest checkpoint for `GET /v1/ops/status`: its size, root and age, and how many
+    leaves the tree has taken in since (None while no checkpoint was issued)."""
+    latest = store.latest()
+    if latest is None:
+        return None
+    tree = transparency.size(views)
+    return {
+        "tree_size": latest.tree_size,
+        "root_hash": base64.b64encode(latest.root_hash).decode(),
+        "issued_at": latest.issued_at,
+        "age_seconds": max((now - latest.issued_at).total_seconds(), 0.0),
+        "tree_size_now": tree,
+        "unsigned_leaves": max(tree - latest.tree_size, 0),
+    }

@@ -5,6 +5,7 @@ nothing but local assets."""
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from bootstrap import build_api
 from domain.values import Role
 from projections.catalog import PROJECTIONS
 from projections.runner import Follower
+from service.notes import Signer
 from support.api import bearer
 from support.builders import Scenario
 from support.stores import settings_for
@@ -59,10 +61,24 @@ def test_ops_status_reports_view_lag_scheduler_delay_and_webhook_backlog(
         assert early["head_position"] == 3 and all(v["lag"] == 0 for v in early["views"].values())
         assert early["scheduler"] == {"overdue": 0, "delay_seconds": 0.0, "next_due_at": iso(due)}
         assert early["webhooks"] == {"subscriptions": 1, "behind": 1, "backlog": 1, "disabled": 0}
-        assert early["checkpoint"] is None, "no transparency log is wired"
-        services.latest_checkpoint = lambda: {"tree_size": 3, "root_hash": "ab" * 32}
+        assert early["checkpoint"] is None, "no checkpoint issued yet"
+        signed = services.checkpoints.issue()
+        assert signed is not None and signed.tree_size == 3
+        Scenario(services.app).open()  # taken into the tree after the checkpoint
+        Follower(services.app, services.views, PROJECTIONS["transparency_log"]).catch_up()
+        services.clock = lambda: signed.issued_at + timedelta(seconds=42)
         wired = client.get("/v1/ops/status", headers=AUDITOR).json()
-        assert wired["checkpoint"] == {"tree_size": 3, "root_hash": "ab" * 32}
+        assert wired["checkpoint"] == {
+            "tree_size": 3,
+            "root_hash": base64.b64encode(signed.root_hash).decode(),
+            "issued_at": iso(signed.issued_at),
+            "age_seconds": 42.0,
+            "tree_size_now": 4,
+            "unsigned_leaves": 1,
+        }
+        assert wired["head_position"] == 4
+        services.checkpoints.issue()
+        assert client.get("/v1/ops/status", headers=AGENT).json()["checkpoint"]["unsigned_leaves"] == 0
         services.clock = lambda: due + timedelta(seconds=90)
         late = client.get("/v1/ops/status", headers=AGENT).json()
         assert late["scheduler"]["overdue"] >= 1 and late["scheduler"]["delay_seconds"] == 90.0
@@ -96,7 +112,9 @@ def test_in_dev_the_token_route_mints_tokens_the_api_accepts(tmp_path: Path, req
 
 @pytest.mark.parametrize("env", ["test", "production"])
 def test_outside_dev_there_is_no_token_route(tmp_path: Path, request: pytest.FixtureRequest, env: str) -> None:
-    with TestClient(build_api(settings_for("sqlite", tmp_path, request, env=env))) as client:
+    key = Signer.generate("disputes.local/log").text  # production requires a checkpoint signing key
+    settings = settings_for("sqlite", tmp_path, request, env=env, log_signing_key=key)
+    with TestClient(build_api(settings)) as client:
         absent = client.post("/v1/dev/tokens", json={"role": "agent", "sub": "agent-1"})
         assert absent.status_code == 404 and absent.json()["code"] == "not_found"
         assert "/v1/dev/tokens" not in client.get("/openapi.json").json()["paths"]

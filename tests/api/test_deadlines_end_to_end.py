@@ -17,9 +17,9 @@ from bootstrap import build_api
 from support.builders import AGENT, BUYER, SELLER
 from support.deadline_api import (
     LEAD,
-    SECOND,
     SETTLE,
     TICK,
+    WINDOW,
     DeadlineApi,
     assert_expired_by_the_system_on_time,
     money,
@@ -56,7 +56,7 @@ def serve(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Serve]:
 
 
 def test_seller_response_missed_resolves_for_the_buyer_with_the_seller_at_fault(serve: Serve) -> None:
-    api = serve(seller_response_window=SECOND)
+    api = serve(seller_response_window=WINDOW)
     dispute = api.open(refund=2000)
     assert_expired_by_the_system_on_time(api.wait_for_event(dispute, "SellerResponseDeadlineMissed"))
     api.wait_for_event(dispute, "DisputeResolved")
@@ -72,7 +72,7 @@ def test_seller_response_missed_resolves_for_the_buyer_with_the_seller_at_fault(
 
 
 def test_seller_responding_just_before_the_deadline_wins(serve: Serve) -> None:
-    api = serve(seller_response_window=SECOND)
+    api = serve(seller_response_window=WINDOW)
     dispute = api.open()
     due = api.due(dispute, "seller_response")
     sleep_until(due - LEAD)
@@ -83,22 +83,22 @@ def test_seller_responding_just_before_the_deadline_wins(serve: Serve) -> None:
 
 
 def test_an_agent_extension_just_before_the_deadline_moves_the_expiry(serve: Serve) -> None:
-    api = serve(seller_response_window=SECOND)
+    api = serve(seller_response_window=WINDOW)
     dispute = api.open()
     due = api.due(dispute, "seller_response")
     sleep_until(due - LEAD)
-    extension = {"deadline": "seller_response", "extend_by": "PT1S", "reason": "courier strike"}
+    extension = {"deadline": "seller_response", "extend_by": "PT2S", "reason": "courier strike"}
     api.act(AGENT, dispute, "deadline-extensions", extension)
     sleep_until(due + SETTLE)
     assert api.get(dispute)["status"] == "awaiting_seller"
     missed = api.wait_for_event(dispute, "SellerResponseDeadlineMissed")
-    assert missed.due_at == due + SECOND  # type: ignore[attr-defined]
+    assert missed.due_at == due + WINDOW  # type: ignore[attr-defined]
     assert_expired_by_the_system_on_time(missed)
     assert api.types(dispute).count("SellerResponseDeadlineMissed") == 1
 
 
 def test_negotiation_window_ending_escalates_to_the_platform(serve: Serve) -> None:
-    api = serve(negotiation_window=SECOND)
+    api = serve(negotiation_window=WINDOW)
     dispute = api.open()
     api.call(SELLER, f"/v1/disputes/{dispute['id']}/offers", {"remedy": "partial_refund", "refund": money(800)}, 201)
     assert_expired_by_the_system_on_time(api.wait_for_event(dispute, "NegotiationDeadlineMissed"))
@@ -111,7 +111,7 @@ def test_negotiation_window_ending_escalates_to_the_platform(serve: Serve) -> No
 
 
 def test_agreeing_just_before_the_negotiation_deadline_wins(serve: Serve) -> None:
-    api = serve(negotiation_window=SECOND)
+    api = serve(negotiation_window=WINDOW)
     dispute = api.open()
     api.call(SELLER, f"/v1/disputes/{dispute['id']}/offers", {"remedy": "partial_refund", "refund": money(800)}, 201)
     due = api.due(dispute, "negotiation")
@@ -124,7 +124,7 @@ def test_agreeing_just_before_the_negotiation_deadline_wins(serve: Serve) -> Non
 
 
 def test_return_not_shipped_in_time_resolves_with_no_refund_and_no_seller_fault(serve: Serve) -> None:
-    api = serve(return_shipping_window=SECOND)
+    api = serve(return_shipping_window=WINDOW)
     dispute = api.open(remedy="return_and_refund")
     api.accept_pending(SELLER, dispute)
     assert_expired_by_the_system_on_time(api.wait_for_event(dispute, "ReturnShippingDeadlineMissed"))
@@ -136,7 +136,7 @@ def test_return_not_shipped_in_time_resolves_with_no_refund_and_no_seller_fault(
 
 
 def test_shipping_the_return_just_before_the_deadline_wins(serve: Serve) -> None:
-    api = serve(return_shipping_window=SECOND)
+    api = serve(return_shipping_window=WINDOW)
     dispute = api.open(remedy="return_and_refund")
     api.accept_pending(SELLER, dispute)
     due = api.due(dispute, "return_shipping")
@@ -150,7 +150,7 @@ def test_shipping_the_return_just_before_the_deadline_wins(serve: Serve) -> None
 
 
 def test_return_receipt_not_confirmed_in_time_refunds_as_agreed_with_the_seller_at_fault(serve: Serve) -> None:
-    api = serve(return_receipt_window=SECOND)
+    api = serve(return_receipt_window=WINDOW)
     dispute = api.open(remedy="return_and_refund", refund=1500)
     api.accept_pending(SELLER, dispute)
     api.act(BUYER, dispute, "return-shipment", {"carrier": "UPS", "tracking_number": "1Z999"})
@@ -163,7 +163,7 @@ def test_return_receipt_not_confirmed_in_time_refunds_as_agreed_with_the_seller_
 
 
 def test_confirming_receipt_just_before_the_deadline_wins(serve: Serve) -> None:
-    api = serve(return_receipt_window=SECOND)
+    api = serve(return_receipt_window=WINDOW)
     dispute = api.open(remedy="return_and_refund")
     api.accept_pending(SELLER, dispute)
     api.act(BUYER, dispute, "return-shipment", {"carrier": "UPS", "tracking_number": "1Z999"})
@@ -177,7 +177,7 @@ def test_confirming_receipt_just_before_the_deadline_wins(serve: Serve) -> None:
 
 
 def test_the_evidence_window_closes_once_and_then_refuses_evidence(serve: Serve) -> None:
-    api = serve(evidence_window=SECOND)
+    api = serve(evidence_window=WINDOW)
     dispute = api.open()
     assert_expired_by_the_system_on_time(api.wait_for_event(dispute, "EvidenceWindowClosed"))
     assert api.types(dispute) == ["DisputeOpened", "EvidenceWindowClosed"]
@@ -187,7 +187,7 @@ def test_the_evidence_window_closes_once_and_then_refuses_evidence(serve: Serve)
 
 
 def test_evidence_submitted_just_before_the_window_closes_is_kept(serve: Serve) -> None:
-    api = serve(evidence_window=SECOND)
+    api = serve(evidence_window=WINDOW)
     dispute = api.open()
     due = api.due(dispute, "evidence")
     sleep_until(due - LEAD)
@@ -222,7 +222,7 @@ def test_unanswered_evidence_requests_expire_one_by_one(serve: Serve) -> None:
 def test_a_ruling_just_before_an_evidence_request_expires_wins(serve: Serve) -> None:
     api = serve()
     dispute = escalated(api)
-    api.call(AGENT, f"/v1/disputes/{dispute['id']}/evidence-requests", {"party": "seller", "due_in": "PT1S"}, 201)
+    api.call(AGENT, f"/v1/disputes/{dispute['id']}/evidence-requests", {"party": "seller", "due_in": "PT2S"}, 201)
     due = api.due(dispute, "evidence_request_seller")
     sleep_until(due - LEAD)
     ruling = {"outcome": "refund_full", "refund": money(2000), "seller_at_fault": True, "rationale": "photos"}
@@ -233,7 +233,7 @@ def test_a_ruling_just_before_an_evidence_request_expires_wins(serve: Serve) -> 
 
 
 def test_a_review_past_its_sla_is_recorded_but_stays_under_review(serve: Serve) -> None:
-    api = serve(review_sla=SECOND)
+    api = serve(review_sla=WINDOW)
     dispute = escalated(api)
     assert_expired_by_the_system_on_time(api.wait_for_event(dispute, "ReviewSlaBreached"))
     sleep_until(api.events(dispute)[-1].timestamp + SETTLE)
@@ -243,7 +243,7 @@ def test_a_review_past_its_sla_is_recorded_but_stays_under_review(serve: Serve) 
 
 
 def test_a_ruling_just_before_the_review_sla_wins(serve: Serve) -> None:
-    api = serve(review_sla=SECOND)
+    api = serve(review_sla=WINDOW)
     dispute = escalated(api)
     due = api.due(dispute, "review_sla")
     sleep_until(due - LEAD)

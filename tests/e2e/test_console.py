@@ -7,13 +7,18 @@ offers no token picker but takes a pasted token."""
 
 from __future__ import annotations
 
+import base64
+import io
 import re
+import time
+import zipfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from api.auth import mint
 from domain.values import Role
@@ -146,16 +151,107 @@ def test_each_role_sees_only_what_the_api_shows_it(tab: Page, dev_server: LiveSe
     tab.goto(f"{dev_server.url}/console#/ops")  # not in the analyst's menu: the API refuses it
     expect(tab.locator("main .error")).to_contain_text("403 role_not_allowed")
 
+    signed = signed_covering(Api(dev_server.url), seeded.reviewed)
     sign_in(tab, dev_server, "auditor", "auditor-1")
     open_page(tab, dev_server, f"dispute/{seeded.reviewed}", "dispute")
     expect(tab.locator("#chain-badge")).to_have_text("chain valid (7 events)")
-    expect(tab.locator("#log-badge")).to_have_text("transparency log: no transparency log on this server")
+    log_badge = tab.locator("#log-badge")
+    expect(log_badge).to_have_attribute("data-state", "verified")
+    verified = re.fullmatch(r"transparency log: chain valid / in the log at tree size (\d+)", log_badge.inner_text())
+    assert verified and int(verified[1]) >= signed, log_badge.inner_text()
 
     sign_in(tab, dev_server, "agent", "agent-1")
     open_page(tab, dev_server, "queue", "queue")
     row = tab.locator(f'#queue tr[data-id="{seeded.reviewed}"]')
     expect(row).to_contain_text("under_review")
     expect(row).to_contain_text("seller: (no note) · due in 2d")
+
+
+def signed_covering(api: Api, dispute: str) -> int:
+    """Until a signed checkpoint covers every event of `dispute` (its bundle has one issued
+    when needed; 503 while the tree has not taken them in): that checkpoint's tree size."""
+    headers = {"Authorization": f"Bearer {api.token('auditor', 'auditor-1')}"}
+    for _ in range(100):
+        answer = httpx.get(f"{api.url}/v1/disputes/{dispute}/bundle", headers=headers, timeout=10)
+        if answer.status_code == 200:
+            return int(zipfile.ZipFile(io.BytesIO(answer.content)).read("checkpoint.txt").decode().split("\n")[1])
+        assert answer.status_code == 503 and answer.json()["code"] == "not_caught_up", answer.text
+        time.sleep(0.1)
+    raise AssertionError("the transparency log did not take the dispute's events in")
+
+
+def checkpoint_note(api: Api) -> str:
+    headers = {"Authorization": f"Bearer {api.token('auditor', 'auditor-1')}"}
+    answer = httpx.get(f"{api.url}/v1/audit/log/checkpoint", headers=headers, timeout=10)
+    assert answer.status_code == 200, answer.text
+    return answer.text
+
+
+def test_the_browser_checks_every_inclusion_proof_and_a_forged_root_fails_the_badge(
+    tab: Page, dev_server: LiveServer, seeded: Seeded
+) -> None:
+    api = Api(dev_server.url)
+    signed_covering(api, seeded.agreed)
+    note = checkpoint_note(api)
+    size = int(note.split("\n")[1])
+    proofs = [
+        api.call("auditor", "auditor-1", "GET", f"/v1/audit/log/inclusion?position={p}&tree_size={size}")
+        for p in range(1, size + 1)  # SQLite: positions 1, 2, ... are leaves 0, 1, ...
+    ]
+    sign_in(tab, dev_server, "auditor", "auditor-1")
+    checked = tab.evaluate(
+        """async ([note, proofs]) => {
+          const m = await import("/console/assets/proof.js");
+          const cp = m.parseCheckpoint(note);
+          const b = (t) => Uint8Array.from(atob(t), (c) => c.charCodeAt(0));
+          const out = [];
+          for (const p of proofs) {
+            const path = p.proof.map(b), leaf = b(p.leaf_hash);
+            const bent = path.map((x, i) => (i === path.length - 1 ? x.map((y, j) => (j === 0 ? y ^ 1 : y)) : x));
+            out.push([await m.verifyInclusion(p.leaf_index, cp.size, leaf, path, cp.root),
+              path.length > 0 && await m.verifyInclusion(p.leaf_index, cp.size, leaf, bent, cp.root),
+              await m.verifyInclusion((p.leaf_index + 1) % cp.size, cp.size, leaf, path, cp.root) && cp.size > 1]);
+          }
+          return [cp.size, out];
+        }""",
+        [note, proofs],
+    )
+    assert checked[0] == size and len(checked[1]) == size > 1
+    assert all(ok for ok, _, _ in checked[1]), "every leaf's proof leads to the signed root"
+    assert not any(bent or moved for _, bent, moved in checked[1]), "a changed proof or index does not"
+
+    open_page(tab, dev_server, f"dispute/{seeded.agreed}", "dispute")
+    log_badge = tab.locator("#log-badge")
+    expect(log_badge).to_have_attribute("data-state", "verified")
+
+    def bent_proof(route: Route) -> None:
+        answer = route.fetch()
+        proof = answer.json()
+        proof["proof"][0] = base64.b64encode(bytes(32)).decode()
+        route.fulfill(response=answer, json=proof)
+
+    inclusion = re.compile(r"/v1/audit/log/inclusion\?")
+    tab.route(inclusion, bent_proof)
+    tab.reload()
+    expect(log_badge).to_have_attribute("data-state", "failed")
+    expect(log_badge).to_have_text(re.compile(r"the inclusion proof does not lead to the root of tree size \d+$"))
+    tab.unroute(inclusion)
+
+    lines = note.split("\n")  # the same note with another root: its signature no longer holds
+    forged = "\n".join([lines[0], lines[1], base64.b64encode(bytes(32)).decode(), *lines[3:]])
+    tab.route("**/v1/audit/log/checkpoint", lambda route: route.fulfill(body=forged, content_type="text/plain"))
+    tab.reload()
+    expect(log_badge).to_have_attribute("data-state", "failed")
+    expect(log_badge).to_have_text("transparency log: the checkpoint is not signed by the log's key")
+    expect(tab.locator("#chain-badge")).to_contain_text("chain valid")
+    tab.unroute("**/v1/audit/log/checkpoint")
+
+    newer = api.open("buyer-7", "seller-7", "order-after-the-checkpoint")["id"]  # after `note`, kept the latest
+    tab.route("**/v1/audit/log/checkpoint", lambda route: route.fulfill(body=note, content_type="text/plain"))
+    open_page(tab, dev_server, f"dispute/{newer}", "dispute")
+    expect(log_badge).to_have_attribute("data-state", "pending")
+    pending = f"transparency log: version 1 is not in the latest checkpoint yet (tree size {size})"
+    expect(log_badge).to_have_text(pending)
 
 
 def test_the_replay_slider_shows_the_state_as_of_each_version(
@@ -266,10 +362,14 @@ def test_a_hostile_message_body_is_shown_as_text_and_never_runs(
 
 
 def test_the_operations_page_follows_the_event_stream(tab: Page, dev_server: LiveServer, seeded: Seeded) -> None:
+    signed = signed_covering(Api(dev_server.url), seeded.reviewed)
     sign_in(tab, dev_server, "agent", "agent-1")
     open_page(tab, dev_server, "ops", "ops")
     expect(tab.locator("#live")).to_contain_text("live")
-    expect(tab.locator("#checkpoint")).to_contain_text("No transparency log on this server yet.")
+    shown = int(tab.locator("#checkpoint-size").inner_text())
+    after = Api(dev_server.url).call("agent", "agent-1", "GET", "/v1/ops/status")["checkpoint"]
+    assert signed <= shown <= after["tree_size"], "the latest checkpoint, as /v1/ops/status reports it"
+    expect(tab.locator("#checkpoint-unsigned")).to_have_text(re.compile(r"^\d+$"))
     answer = httpx.post(
         f"{dev_server.url}/v1/disputes/{seeded.reviewed}/messages",
         json={"body": "any news?"},
@@ -278,6 +378,7 @@ def test_the_operations_page_follows_the_event_stream(tab: Page, dev_server: Liv
     position = answer.headers["X-Position"]
     expect(tab.locator(f'#live-events li[data-position="{position}"]')).to_contain_text("MessagePosted")
     expect(tab.locator("#views")).to_contain_text(f"event store head {position}")
+    expect(tab.locator("#ops-status #checkpoint-size")).to_have_text(re.compile(r"^\d+$"))  # refreshed with the rest
 
 
 def test_outside_dev_there_is_no_token_picker_and_a_pasted_token_signs_in(browser: Browser, tmp_path: Path) -> None:
@@ -341,3 +442,85 @@ def test_a_sellers_score_over_time_is_drawn_from_the_score_as_of_each_week(
     sign_in(tab, dev_server, "analyst", "analyst-1")
     open_page(tab, dev_server, "sellers", "sellers")
     expect(tab.locator('#scoreboard tr[data-seller="seller-2"]')).to_contain_text(str(score))
+
+
+def shown_time(iso_time: str) -> str:
+    """As the console's `when` prints an instant."""
+    return datetime.fromisoformat(iso_time).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def test_a_ruling_appealed_by_the_buyer_is_decided_by_another_agent_through_the_buttons(
+    tab: Page, dev_server: LiveServer, tmp_path: Path
+) -> None:
+    api = Api(dev_server.url)
+    dispute = api.open("buyer-6", "seller-6", "order-console-appeal")["id"]
+    base = f"/v1/disputes/{dispute}"
+    api.call("seller", "seller-6", "POST", f"{base}/offers", json={"remedy": "replacement", "note": "another"})
+    api.call("buyer", "buyer-6", "POST", f"{base}/escalate", json={"reason": "no replacement"})
+
+    sign_in(tab, dev_server, "agent", "agent-1")
+    tab.goto(f"{dev_server.url}/console#/dispute/{dispute}")
+    act(tab, "claim", {})
+    expect(tab.locator('#actions button[data-action="release"]')).to_be_visible()
+    assert api.call("agent", "agent-1", "GET", base)["assigned_agent"] == "agent-1"
+    ruling = {"outcome": "refund_partial", "refund": "5", "seller_at_fault": "false", "rationale": "half"}
+    act(tab, "issue_ruling", ruling)
+    expect(tab.locator("#status")).to_have_text("resolved")
+    assert "appeal_window" in api.call("buyer", "buyer-6", "GET", base)["deadlines"]
+
+    sign_in(tab, dev_server, "buyer", "buyer-6")
+    tab.goto(f"{dev_server.url}/console#/dispute/{dispute}")
+    act(tab, "appeal", {"reason": "five dollars is not enough"})
+    expect(tab.locator("#status")).to_have_text("under_appeal")
+    expect(tab.locator("#appeal")).to_have_text("by buyer buyer-6: five dollars is not enough; awaiting an agent")
+
+    sign_in(tab, dev_server, "agent", "agent-2")
+    tab.goto(f"{dev_server.url}/console#/dispute/{dispute}")
+    act(tab, "request_evidence", {"party": "seller", "note": "the packing photo", "due_in": "PT2H"})
+    expect(tab.locator("#version")).to_have_text(str(api.call("agent", "agent-2", "GET", base)["version"]))
+    appealed = api.call("agent", "agent-2", "GET", base)
+    request_id = appealed["evidence_requests"][0]["id"]
+    review_due = appealed["deadlines"]["appeal_review"]
+    assert min(appealed["deadlines"].values()) != review_due, "an evidence request falls due before the appeal SLA"
+    open_page(tab, dev_server, "queue", "queue")
+    row = tab.locator(f'#queue tr[data-id="{dispute}"]')
+    expect(row).to_contain_text("under_appeal")
+    expect(row.locator("td").nth(2)).to_contain_text(shown_time(review_due))  # the appeal's SLA, not the request's
+    expect(row).to_contain_text("seller: the packing photo")
+
+    sign_in(tab, dev_server, "seller", "seller-6")
+    tab.goto(f"{dev_server.url}/console#/dispute/{dispute}")
+    photo = tmp_path / "packing.png"
+    photo.write_bytes(png())
+    tab.click('#actions button[data-action="submit_evidence"]')
+    upload = tab.locator("#form-submit_evidence")
+    upload.locator('[name="file"]').set_input_files(str(photo))
+    upload.locator('[name="request_id"]').select_option(request_id)
+    upload.locator("button[type=submit]").click()
+    expect(tab.locator("#evidence img")).to_have_count(1)
+    answered = api.call("agent", "agent-2", "GET", base)["evidence_requests"][0]
+    assert answered["status"] == "fulfilled" and answered["fulfilled_by"] is not None
+
+    api.call("agent", "agent-3", "POST", f"{base}/claim", json={})
+    sign_in(tab, dev_server, "agent", "agent-2")
+    tab.goto(f"{dev_server.url}/console#/dispute/{dispute}")
+    act(tab, "claim", {})
+    expect(tab.locator("#action-form .error")).to_contain_text("409 claimed_by_another_agent")
+    assert api.call("agent", "agent-2", "GET", base)["assigned_agent"] == "agent-3"
+    act(tab, "claim", {"force": "true", "reason": "agent-3 is away"})
+    expect(tab.locator('#actions button[data-action="release"]')).to_be_visible()
+    expect(tab.locator("#assigned-agent")).to_have_text("agent-2")
+    assert api.call("agent", "agent-2", "GET", base)["assigned_agent"] == "agent-2"
+    act(tab, "release", {"reason": "lunch"})
+    expect(tab.locator('#actions button[data-action="release"]')).to_have_count(0)
+    assert api.call("agent", "agent-2", "GET", base)["assigned_agent"] is None
+    act(tab, "claim", {})
+    expect(tab.locator('#actions button[data-action="release"]')).to_be_visible()
+    decision = {"decision": "overturned", "outcome": "refund_full", "refund": "20", "seller_at_fault": "true",
+                "rationale": "the packing photo shows no padding"}  # fmt: skip
+    act(tab, "decide_appeal", decision)
+    expect(tab.locator("#status")).to_have_text("resolved")
+    expect(tab.locator("#outcome")).to_have_text("refund_full by appeal, 20.00 USD")
+    expect(tab.locator("#appeal")).to_have_text("by buyer buyer-6: five dollars is not enough; overturned by agent-2")
+    final = api.call("agent", "agent-2", "GET", base)
+    assert final["appeal"]["decision"] == "overturned" and final["appeal"]["decided_by"] == "agent-2"

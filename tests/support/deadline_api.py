@@ -18,9 +18,12 @@ from domain.values import Actor
 from support.builders import AGENT, BUYER, SELLER
 
 SECOND = timedelta(seconds=1)
+WINDOW = timedelta(seconds=2)
+"""The windows under test: long enough that LEAD leaves time to open the dispute first."""
 TICK = timedelta(milliseconds=100)
-LEAD = timedelta(milliseconds=500)
-"""How long before a deadline 'just before' is: many times a command's latency."""
+LEAD = timedelta(seconds=1)
+"""How long before a deadline 'just before' is: many times a command's latency,
+also when a loaded machine makes a command take several hundred milliseconds."""
 SETTLE = timedelta(milliseconds=600)
 """How long past a due time a scheduler ticking every TICK has surely acted."""
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

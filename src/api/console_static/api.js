@@ -69,7 +69,7 @@ export async function enums() {
   const of = (name) => (schemas[name] && schemas[name].enum) || [];
   return {
     status: of("Status"), reason: of("Reason"), remedy: of("Remedy"), kind: of("EvidenceKind"),
-    outcome: of("Outcome"), condition: of("ReturnCondition"), deadline: of("Deadline"),
+    outcome: of("Outcome"), condition: of("ReturnCondition"), deadline: of("Deadline"), appealDecision: of("AppealDecision"),
   };
 }
 

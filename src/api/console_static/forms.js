@@ -42,8 +42,13 @@ export function openForm(e) {
   }, "Open"));
 }
 
+// The dispute's open evidence requests an upload may answer (the caller's own party's, when it is one).
+function openRequests(d, role) {
+  return (d.evidence_requests || []).filter((r) => r.status === "open" && (role !== "buyer" && role !== "seller" || r.party === role));
+}
+
 // Each allowed action: its form fields and the request it sends.
-function actions(d, e) {
+function actions(d, e, role) {
   const currency = d.order_amount.currency;
   const money = (input) => (input.value ? { amount_minor: toMinor(input.value), currency } : undefined);
   const pending = d.pending_offer ? d.pending_offer.id : "";
@@ -54,8 +59,14 @@ function actions(d, e) {
     reject_offer: [{ reason: text("reason", { required: true }) }, (v) => [`offers/${pending}/reject`, { reason: v.reason.value }]],
     post_message: [{ body: h("textarea", { name: "body", required: true, rows: 2, cols: 50 }), to: h("select", { name: "to" }, h("option", { value: "" }, "everyone"), opts(["buyer", "seller"])) },
       (v) => ["messages", v.to.value ? { body: v.body.value, to: v.to.value } : { body: v.body.value }]],
-    submit_evidence: [{ file: h("input", { name: "file", type: "file", required: true }), kind: h("select", { name: "kind" }, opts(e.kind)), description: text("description") },
-      (v) => { const f = new FormData(); f.append("file", v.file.files[0]); f.append("kind", v.kind.value); f.append("description", v.description.value); return ["evidence", f]; }],
+    submit_evidence: [{ file: h("input", { name: "file", type: "file", required: true }), kind: h("select", { name: "kind" }, opts(e.kind)), description: text("description"),
+      request_id: h("select", { name: "request_id" }, h("option", { value: "" }, "none"), openRequests(d, role).map((r) => h("option", { value: r.id }, `${r.party}: ${r.note || "(no note)"}`))) },
+    (v) => {
+      const f = new FormData();
+      f.append("file", v.file.files[0]); f.append("kind", v.kind.value); f.append("description", v.description.value);
+      if (v.request_id.value) f.append("request_id", v.request_id.value);
+      return ["evidence", f];
+    }],
     escalate: [{ reason: text("reason") }, (v) => ["escalate", { reason: v.reason.value }]],
     withdraw: [{ reason: text("reason") }, (v) => ["withdraw", { reason: v.reason.value }]],
     ship_return: [{ carrier: text("carrier", { required: true }), tracking_number: text("tracking_number", { required: true }) },
@@ -68,11 +79,20 @@ function actions(d, e) {
       (v) => ["deadline-extensions", { deadline: v.deadline.value, extend_by: v.extend_by.value, reason: v.reason.value }]],
     issue_ruling: [{ outcome: h("select", { name: "outcome" }, opts(e.outcome)), refund: cents("refund"), seller_at_fault: h("select", { name: "seller_at_fault" }, opts(["true", "false"])), rationale: text("rationale", { required: true }) },
       (v) => ["ruling", { outcome: v.outcome.value, refund: money(v.refund) || { amount_minor: 0, currency }, seller_at_fault: v.seller_at_fault.value === "true", rationale: v.rationale.value }]],
+    appeal: [{ reason: text("reason", { required: true }) }, (v) => ["appeal", { reason: v.reason.value }]],
+    // upheld keeps the ruling's outcome and sends no outcome fields; overturned names the new outcome
+    decide_appeal: [{ decision: h("select", { name: "decision" }, opts(e.appealDecision)), outcome: h("select", { name: "outcome" }, opts(e.outcome)), refund: cents("refund"),
+      seller_at_fault: h("select", { name: "seller_at_fault" }, opts(["true", "false"])), rationale: text("rationale", { required: true }) },
+    (v) => ["appeal-decision", v.decision.value === "upheld" ? { decision: "upheld", rationale: v.rationale.value }
+      : { decision: v.decision.value, outcome: v.outcome.value, refund: money(v.refund) || { amount_minor: 0, currency }, seller_at_fault: v.seller_at_fault.value === "true", rationale: v.rationale.value }]],
+    claim: [{ force: h("select", { name: "force" }, opts(["false", "true"])), reason: text("reason") },
+      (v) => ["claim", v.force.value === "true" ? { force: true, reason: v.reason.value } : { reason: v.reason.value }]],
+    release: [{ reason: text("reason") }, (v) => ["release", { reason: v.reason.value }]],
   };
 }
 
-export function actionPanel(d, e, done) {
-  const known = actions(d, e);
+export function actionPanel(d, e, done, role) {
+  const known = actions(d, e, role);
   const slot = h("div", { id: "action-form" });
   const buttons = (d.allowed_actions || []).map((name) => h("button", { class: "secondary", "data-action": name, onclick: () => {
     const [fields, request] = known[name] || [{}, null];

@@ -17,6 +17,8 @@ function header(d) {
       ["reason", d.reason], ["asked", `${d.requested_remedy} ${money(d.requested_refund)} of ${money(d.order_amount)}`],
       ["deadlines", deadlines.length ? h("ul", {}, deadlines.map(([n, due]) => h("li", {}, `${n}: ${when(due)} `, h("span", { "data-due": due }, countdown(due))))) : "none open"],
       ["outcome", h("span", { id: "outcome" }, outcome)],
+      ["appeal", h("span", { id: "appeal" }, d.appeal ? `by ${d.appeal.appealed_by.role} ${d.appeal.appealed_by.id}: ${d.appeal.reason}; ${d.appeal.decision ? `${d.appeal.decision} by ${d.appeal.decided_by}` : "awaiting an agent"}` : "—")],
+      ["handled by", h("span", { id: "assigned-agent" }, d.assigned_agent || "—")],
       ["version", h("span", { id: "version" }, String(d.version))],
     ]));
 }
@@ -63,7 +65,11 @@ async function verification(d) {
   if (chain.status === 403) return null; // auditors only
   const badge = chain.ok ? h("span", { class: `badge ${chain.body.valid ? "ok" : "bad"}`, id: "chain-badge" }, chain.body.valid ? `chain valid (${chain.body.events} events)` : `chain broken at version ${chain.body.first_invalid_version}`) : problem(chain);
   const log = h("span", { class: "badge none", id: "log-badge" }, "transparency log: checking…");
-  inclusion(d.id).then((r) => { log.className = `badge ${r.state === "verified" ? "ok" : r.state === "failed" ? "bad" : "none"}`; log.textContent = `transparency log: ${r.text}`; });
+  inclusion(d.id).then((r) => {
+    log.className = `badge ${r.state === "verified" ? "ok" : r.state === "failed" ? "bad" : "none"}`;
+    log.dataset.state = r.state;
+    log.textContent = `transparency log: ${r.text}`;
+  });
   return h("section", { class: "card", id: "verification" }, h("h2", {}, "Verification"), badge, log);
 }
 
@@ -98,6 +104,6 @@ export async function disputePage(me, [id], signal) {
   const e = await enums();
   const reload = () => disputePage(me, [id], signal);
   const canReplay = me.role === "agent" || me.role === "auditor";
-  show(header(d), actionPanel(d, e, reload), (await verification(d)) || [], canReplay ? replay(d) : [],
+  show(header(d), actionPanel(d, e, reload, me.role), (await verification(d)) || [], canReplay ? replay(d) : [],
     offers(d), messages(d), evidence(d), await timeline(d));
 }

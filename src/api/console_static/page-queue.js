@@ -7,7 +7,7 @@ const QUEUED = ["under_review", "under_appeal"];
 
 function slaDue(d) {
   const due = d.deadlines || {};
-  return due.review_sla || due.appeal_sla || Object.values(due).sort()[0] || null;
+  return due.review_sla || due.appeal_review || Object.values(due).sort()[0] || null;
 }
 
 async function all(status) {
